@@ -1,0 +1,97 @@
+// The only module that reads process.env: loads the YAML named by TOOL_EXECUTOR_CONFIG, validates it
+// against contracts/config.json and fills in the embedded defaults. Everything else receives the
+// resulting typed Config.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { Contracts } from '../contracts/index.js';
+
+export type Role = 'client' | 'author' | 'admin';
+
+export interface Limits {
+  timeout_ms: number;
+  memory_mb: number;
+  cpus: number;
+  pids: number;
+  output_bytes: number;
+}
+
+export interface KeyConfig {
+  id: string;
+  role: Role;
+  sha256: string;
+}
+
+export interface Config {
+  server: { host: string; port: number; public_routes: string[]; body_limit_bytes: number };
+  data_dir: string;
+  registry: { url: string; preinstall?: string[] };
+  auth: { keys: KeyConfig[] };
+  sandbox: { image: string; runtime: string; docker_socket?: string; pool: { size: number } };
+  limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
+  generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
+  control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number };
+  audit: { rotate_bytes: number };
+}
+
+/** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
+export const DEFAULT_ALLOW_IMPORTS = [
+  'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
+  'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
+  'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
+  'calendar', 'zoneinfo', 'time',
+];
+
+export function defaultConfig(): Config {
+  return {
+    server: { host: '127.0.0.1', port: 8080, public_routes: ['/healthz', '/readyz', '/metrics', '/openapi.json'], body_limit_bytes: 1048576 },
+    data_dir: './data',
+    registry: { url: './data/registry' },
+    auth: { keys: [] },
+    sandbox: { image: 'tool-executor-runner:latest', runtime: 'runc', pool: { size: 0 } },
+    limits: {
+      defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
+      max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
+      concurrency: 8,
+      queue: 64,
+    },
+    generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
+    audit: { rotate_bytes: 64 * 1024 * 1024 },
+  };
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type ConfigFile = DeepPartial<Config>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects merge key by key; arrays and scalars from the file replace the default. */
+function merge<T>(base: T, override: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(override)) return (override === undefined ? base : override) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = merge(out[key], value);
+  return out as T;
+}
+
+/** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
+export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
+  const checked = contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
+  const config = merge(defaultConfig(), checked);
+  config.data_dir = path.resolve(baseDir, config.data_dir);
+  if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
+  // The default registry lives in the data_dir, wherever the operator moved that.
+  if (checked.registry?.url === undefined) config.registry.url = path.join(config.data_dir, 'registry');
+  return config;
+}
+
+/** Reads TOOL_EXECUTOR_CONFIG (relative paths in it resolve against the file's folder), or serves the defaults. */
+export function loadConfig(contracts: Contracts, env: NodeJS.ProcessEnv = process.env): { config: Config; source: string } {
+  const file = env.TOOL_EXECUTOR_CONFIG;
+  if (!file) return { config: buildConfig({}, contracts), source: 'embedded defaults' };
+  const text = readFileSync(file, 'utf8');
+  const parsed: unknown = YAML.parse(text, { maxAliasCount: 100, customTags: [] });
+  return { config: buildConfig(parsed, contracts, path.dirname(path.resolve(file))), source: path.resolve(file) };
+}

@@ -1,0 +1,64 @@
+// Every JSON Schema of contracts/ compiled once at start-up; the same schemas feed the OpenAPI
+// document, so validation and documentation cannot drift apart.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { ValidationError } from '../errors.js';
+import { CONTRACTS_DIR } from '../paths.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export type SchemaId = string;
+
+export interface Contracts {
+  /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match. */
+  assert<T>(schemaId: SchemaId, value: unknown, what?: string): T;
+  /** Compiles an ad-hoc schema (a skill's input_schema or output_schema); cached by identity. */
+  compile(schema: object): ValidateFunction;
+  /** The raw schema documents, by $id, for the OpenAPI document. */
+  readonly schemas: ReadonlyMap<SchemaId, object>;
+}
+
+export function describeErrors(errors: ErrorObject[] | null | undefined): Array<{ path: string; message: string }> {
+  return (errors ?? []).map((e) => ({
+    path: e.instancePath || '/',
+    message: `${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+  }));
+}
+
+export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv);
+  const schemas = new Map<SchemaId, object>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { $id?: string };
+    const id = schema.$id ?? file;
+    schemas.set(id, schema);
+    ajv.addSchema(schema, id);
+  }
+  // A separate, lenient instance for skill-supplied schemas: they are user data, not our contract.
+  const userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
+  addFormats(userAjv);
+  const userCache = new WeakMap<object, ValidateFunction>();
+
+  return {
+    schemas,
+    assert<T>(schemaId: SchemaId, value: unknown, what = 'request body'): T {
+      const validate = ajv.getSchema(schemaId);
+      if (!validate) throw new Error(`unknown contract ${schemaId}`);
+      if (!validate(value)) {
+        throw new ValidationError(`${what} does not match ${schemaId}`, { errors: describeErrors(validate.errors) });
+      }
+      return value as T;
+    },
+    compile(schema: object): ValidateFunction {
+      let validate = userCache.get(schema);
+      if (!validate) {
+        validate = userAjv.compile(schema);
+        userCache.set(schema, validate);
+      }
+      return validate;
+    },
+  };
+}

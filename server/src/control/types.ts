@@ -1,0 +1,27 @@
+// The control layer's vocabulary (SPEC §4): a review of a skill's files is a decision and findings.
+
+export type Decision = 'APPROVE' | 'WARN' | 'ESCALATE' | 'BLOCK';
+export type Severity = 'info' | 'warning' | 'escalate' | 'block';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+export interface Review {
+  decision: Decision;
+  findings: Finding[];
+}
+
+/** The policy a review is made under (from config.control and config.limits.max). */
+export interface ControlPolicy {
+  allow_imports: string[];
+  allow_builtins: string[];
+  max_files: number;
+  max_code_bytes: number;
+  max_limits: import('../config/index.js').Limits;
+}

@@ -1,0 +1,62 @@
+// What the rest of the service knows of a sandbox: a job goes in, a RunOutcome comes out. Nothing
+// here names Docker; a Kubernetes or gVisor backend implements the same SandboxBackend.
+import type { Limits } from '../config/index.js';
+
+export type { Limits };
+
+/** What the in-container guard enforces; the same policy the control layer checked against. */
+export interface RuntimePolicy {
+  allow_imports: string[];
+  allow_builtins: string[];
+}
+
+export interface RunJob {
+  /** Relative path -> source text, every file of the skill (the entrypoint among them). */
+  files: Record<string, string>;
+  entrypoint: string;
+  handler: string;
+  input: unknown;
+  limits: Limits;
+  policy: RuntimePolicy;
+}
+
+export type RunStatus = 'succeeded' | 'failed' | 'timeout' | 'memory_exceeded' | 'output_exceeded';
+
+export interface RunError {
+  type: string;
+  message: string;
+  traceback?: string;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  result: unknown;
+  error: RunError | null;
+  logs: string;
+  logs_truncated: boolean;
+  exit_code: number | null;
+  duration_ms: number;
+}
+
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  data: string;
+}
+
+export interface RunOptions {
+  /** Called with each piece of the skill's output as it arrives (for NDJSON streaming). */
+  onLog?: (chunk: LogChunk) => void;
+}
+
+export interface SandboxBackend {
+  /** Runs one job in a fresh sandbox that is destroyed afterwards, whatever happens. */
+  run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
+  /** True when the engine answers. */
+  ping(): Promise<boolean>;
+  /** True when the runner image is present on the engine. */
+  imagePresent(): Promise<boolean>;
+  /** Removes sandboxes this service left behind (an earlier crash); returns how many. */
+  removeLeftovers(): Promise<number>;
+  /** Stops background work (the warm pool) and removes what it holds. */
+  close(): Promise<void>;
+}
