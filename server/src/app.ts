@@ -1,0 +1,106 @@
+// Wires the parts together — the one module that knows them all. Tests build the same service on a
+// temporary data_dir and the real engine through `createService`.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import winston from 'winston';
+import type express from 'express';
+import type { Config } from './config/index.js';
+import { loadContracts, type Contracts } from './contracts/index.js';
+import { createAuditLog } from './audit/index.js';
+import type { AuditLog } from './audit/types.js';
+import { KeyRing, loadKeys } from './auth/keys.js';
+import { createControlLayer } from './control/index.js';
+import { createDockerBackend } from './engine/index.js';
+import type { SandboxBackend } from './engine/types.js';
+import { createHttpApp } from './http/app.js';
+import { authenticate } from './http/authenticate.js';
+import { context } from './http/context.js';
+import { createHealthRouter } from './http/routes/health.js';
+import { createRunRouter } from './http/routes/run.js';
+import { Admission } from './service/admission.js';
+import { PolicyState } from './service/policy.js';
+import { RunService } from './service/run.js';
+import { openSkillStore } from './store/index.js';
+import type { SkillStore } from './store/types.js';
+
+export interface Service {
+  app: express.Express;
+  config: Config;
+  engine: SandboxBackend;
+  store: SkillStore;
+  audit: AuditLog;
+  /** The admin key created on this data_dir's first start (no keys configured), to print once. */
+  createdKey?: string;
+  listen(): Promise<Server>;
+  close(): Promise<void>;
+}
+
+export function createLogger(level = 'info'): winston.Logger {
+  return winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+  });
+}
+
+export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+  const contracts = options.contracts ?? loadContracts();
+  const logger = options.logger ?? createLogger();
+  await mkdir(config.data_dir, { recursive: true });
+
+  const audit = await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger });
+  const policy = await PolicyState.load(config, contracts);
+  const control = await createControlLayer();
+  const engine = createDockerBackend({
+    image: config.sandbox.image,
+    runtime: config.sandbox.runtime,
+    dataDir: config.data_dir,
+    instanceId: randomBytes(6).toString('hex'),
+    socketPath: config.sandbox.docker_socket,
+    logger,
+  });
+  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const admission = new Admission(() => policy.limits);
+  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
+
+  const leftovers = await engine.removeLeftovers().catch((error: unknown) => {
+    logger.warn('could not reach the engine to remove leftover sandboxes', { error: String(error) });
+    return 0;
+  });
+  if (leftovers > 0) logger.info('removed sandboxes left by an earlier run', { count: leftovers });
+
+  const onRefused = async (reason: string, res: express.Response): Promise<void> => {
+    await audit.record({ event: 'auth.refused', actor: null, request_id: context(res).requestId, outcome: 'unauthorized', details: { reason } });
+  };
+  const readiness = {
+    async problems(): Promise<string[]> {
+      if (!(await engine.ping())) return ['the container engine does not answer'];
+      if (!(await engine.imagePresent())) return [`runner image ${config.sandbox.image} is missing (npm run setup builds it)`];
+      return [];
+    },
+  };
+  const app = createHttpApp({
+    logger,
+    bodyLimitBytes: config.server.body_limit_bytes,
+    authenticate: authenticate(new KeyRing(keys), onRefused),
+    publicRouters: [createHealthRouter({ readiness })],
+    routers: [createRunRouter({ runs, contracts })],
+  });
+
+  let server: Server | undefined;
+  return {
+    app, config, engine, store, audit, createdKey,
+    listen: () => new Promise((resolve, reject) => {
+      server = app.listen(config.server.port, config.server.host, () => resolve(server!));
+      server.once('error', reject);
+    }),
+    async close() {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await engine.close();
+      await store.close();
+      await audit.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// API keys: only their sha256 is kept. With no key configured, the first start creates one admin key,
+// stores its hash in <data_dir>/auth/keys.json and hands the key to the caller to print once.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { KeyConfig } from '../config/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import type { Actor } from './index.js';
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export class KeyRing {
+  private readonly hashes: Array<{ key: KeyConfig; digest: Buffer }>;
+
+  constructor(keys: KeyConfig[]) {
+    this.hashes = keys.map((key) => ({ key, digest: Buffer.from(key.sha256, 'hex') }));
+  }
+
+  /** Compares against every key in constant time, so timing tells nothing about which one nearly matched. */
+  resolve(presented: string): Actor | null {
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let found: KeyConfig | null = null;
+    for (const entry of this.hashes) {
+      if (timingSafeEqual(digest, entry.digest) && !found) found = entry.key;
+    }
+    return found ? { id: found.id, role: found.role } : null;
+  }
+}
+
+/** The configured keys, or the generated admin key of this data_dir (created on first start). */
+export async function loadKeys(configured: KeyConfig[], dataDir: string): Promise<{ keys: KeyConfig[]; createdKey?: string }> {
+  if (configured.length > 0) return { keys: configured };
+  const file = path.join(dataDir, 'auth', 'keys.json');
+  try {
+    return { keys: JSON.parse(await readFile(file, 'utf8')) as KeyConfig[] };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const createdKey = `te_${randomBytes(24).toString('base64url')}`;
+  const keys: KeyConfig[] = [{ id: 'admin', role: 'admin', sha256: sha256Hex(createdKey) }];
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, JSON.stringify(keys, null, 2) + '\n');
+  return { keys, createdKey };
+}

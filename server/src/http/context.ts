@@ -1,0 +1,13 @@
+// Per-request facts the middleware establishes and the routes read: the request id and the caller.
+import type { Response } from 'express';
+import type { Actor } from '../auth/index.js';
+
+export interface RequestContext {
+  requestId: string;
+  actor: Actor | null;
+  startedAt: number;
+}
+
+export function context(res: Response): RequestContext {
+  return res.locals as RequestContext;
+}

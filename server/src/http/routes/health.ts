@@ -1,0 +1,21 @@
+// Liveness, readiness and metrics: unauthenticated by default (config server.public_routes).
+import { Router } from 'express';
+import { UnavailableError } from '../../errors.js';
+
+export interface Readiness {
+  /** Names what is not ready, or returns an empty list. */
+  problems(): Promise<string[]>;
+}
+
+export function createHealthRouter(deps: { readiness: Readiness }): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const problems = await deps.readiness.problems();
+    if (problems.length > 0) throw new UnavailableError(`not ready: ${problems.join('; ')}`, 5, { problems });
+    res.json({ status: 'ready' });
+  });
+  return router;
+}

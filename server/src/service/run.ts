@@ -1,0 +1,172 @@
+// Running a skill (SPEC §3 run, §4 "again before every run", §5): find the active skill, review it
+// again under the policy in force, check its input, take an admission slot, hand the job to the
+// sandbox, check the result against output_schema, audit, answer.
+import { randomUUID } from 'node:crypto';
+import semver from 'semver';
+import type { Actor } from '../auth/index.js';
+import type { Limits } from '../config/index.js';
+import type { Contracts } from '../contracts/index.js';
+import { describeErrors } from '../contracts/index.js';
+import type { AuditLog } from '../audit/types.js';
+import type { ControlLayer } from '../control/index.js';
+import type { Review } from '../control/types.js';
+import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/types.js';
+import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { SkillStore, StoredSkill } from '../store/types.js';
+import type { Admission } from './admission.js';
+import { LIMIT_KEYS, type PolicyState } from './policy.js';
+
+export interface RunRequest {
+  skill?: string;
+  version?: string;
+  intent?: string;
+  input: unknown;
+  limits?: Partial<Limits>;
+}
+
+export interface RunResponse extends RunOutcome {
+  run_id: string;
+  skill: { name: string; version: string };
+  queued_ms: number;
+  limits: Limits;
+  review: { decision: Review['decision']; findings?: Review['findings'] };
+  generated?: boolean;
+}
+
+export interface CallContext {
+  actor: Actor | null;
+  requestId: string;
+}
+
+export interface RunServiceDeps {
+  store: SkillStore;
+  engine: SandboxBackend;
+  control: ControlLayer;
+  contracts: Contracts;
+  audit: AuditLog;
+  policy: PolicyState;
+  admission: Admission;
+}
+
+/** Request limits may not exceed the maximum (400); a manifest's are capped by it (the review escalated them). */
+export function effectiveLimits(policy: PolicyState, manifestLimits: Partial<Limits> = {}, requested: Partial<Limits> = {}): Limits {
+  const { defaults, max } = policy.limits;
+  const above = LIMIT_KEYS.filter((key) => requested[key] !== undefined && requested[key] > max[key]);
+  if (above.length > 0) {
+    throw new ValidationError(`requested limits above the admin maximum: ${above.join(', ')}`, {
+      fields: Object.fromEntries(above.map((key) => [key, { requested: requested[key], max: max[key] }])),
+    });
+  }
+  const limits = { ...defaults };
+  for (const key of LIMIT_KEYS) {
+    limits[key] = Math.min(requested[key] ?? manifestLimits[key] ?? defaults[key], max[key]);
+  }
+  return limits;
+}
+
+export class RunService {
+  constructor(private readonly deps: RunServiceDeps) {}
+
+  /** Resolves the skill a run names: the given version, else the newest active one. Only active skills run. */
+  private async runnable(name: string, version?: string): Promise<StoredSkill> {
+    const { store } = this.deps;
+    const versions = store.list().filter((r) => r.name === name);
+    const record = version
+      ? versions.find((r) => r.version === version)
+      : versions.filter((r) => r.status === 'active').sort((a, b) => semver.rcompare(a.version, b.version))[0] ?? versions[0];
+    if (!record) throw new NotFoundError(`no skill ${name}${version ? `@${version}` : ''}`, { skill: name, version: version ?? null });
+    if (record.status !== 'active') {
+      throw new ConflictError(`skill ${record.name}@${record.version} is ${record.status}; only active skills run`, {
+        skill: record.name, version: record.version, status: record.status,
+      });
+    }
+    return store.read(record);
+  }
+
+  /** The control layer again, under the policy in force, and the files must be the reviewed ones. */
+  private async reviewBeforeRun(skill: StoredSkill): Promise<Review> {
+    const { control, policy } = this.deps;
+    if (control.digest(skill.files) !== skill.record.digest) {
+      const review: Review = {
+        decision: 'BLOCK',
+        findings: [{ rule: 'digest-mismatch', severity: 'block', message: 'the files on disk differ from the reviewed files', file: null, line: null, column: null }],
+      };
+      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} changed since its review and does not run`, { review });
+    }
+    const review = await control.review(skill, policy.controlPolicy());
+    if (review.decision === 'BLOCK' || review.decision === 'ESCALATE') {
+      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} does not pass the policy in force (${review.decision})`, { review });
+    }
+    return review;
+  }
+
+  private checkInput(skill: StoredSkill, input: unknown): void {
+    const schema = skill.manifest.input_schema;
+    if (!schema) return;
+    const validate = this.deps.contracts.compile(schema);
+    if (!validate(input)) {
+      throw new ValidationError(`input does not match the input_schema of ${skill.record.name}`, { errors: describeErrors(validate.errors) });
+    }
+  }
+
+  /** A result that breaks the skill's own output_schema is the skill's failure, not the caller's. */
+  private checkOutput(skill: StoredSkill, outcome: RunOutcome): RunOutcome {
+    const schema = skill.manifest.output_schema;
+    if (!schema || outcome.status !== 'succeeded') return outcome;
+    const validate = this.deps.contracts.compile(schema);
+    if (validate(outcome.result)) return outcome;
+    const problems = describeErrors(validate.errors).map((e) => `${e.path} ${e.message}`).join('; ');
+    return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };
+  }
+
+  async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
+    const { engine, audit, admission, policy } = this.deps;
+    if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
+    const skill = await this.runnable(request.skill, request.version);
+    const { manifest, record } = skill;
+    const review = await this.reviewBeforeRun(skill);
+    this.checkInput(skill, request.input);
+    const limits = effectiveLimits(policy, manifest.limits, request.limits);
+    const control = policy.controlPolicy();
+
+    const admitted = await admission.enter();
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run(
+        {
+          files: skill.files,
+          entrypoint: manifest.entrypoint,
+          handler: manifest.handler,
+          input: request.input,
+          limits,
+          policy: { allow_imports: control.allow_imports, allow_builtins: control.allow_builtins },
+        },
+        { onLog },
+      );
+    } finally {
+      admitted.release();
+    }
+    outcome = this.checkOutput(skill, outcome);
+
+    const response: RunResponse = {
+      run_id: randomUUID(),
+      skill: { name: record.name, version: record.version },
+      ...outcome,
+      queued_ms: admitted.queuedMs,
+      limits,
+      review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
+    };
+    await audit.record({
+      event: 'run',
+      actor: call.actor?.id ?? null,
+      request_id: call.requestId,
+      skill: record.name,
+      version: record.version,
+      decision: review.decision,
+      outcome: outcome.status,
+      duration_ms: outcome.duration_ms,
+      details: { run_id: response.run_id, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs },
+    });
+    return response;
+  }
+}
