@@ -12,6 +12,7 @@ import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
+import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
 import { authenticate } from './http/authenticate.js';
@@ -19,6 +20,7 @@ import { context } from './http/context.js';
 import { createHealthRouter } from './http/routes/health.js';
 import { createRunRouter } from './http/routes/run.js';
 import { Admission } from './service/admission.js';
+import { GenerateService } from './service/generate.js';
 import { PolicyState } from './service/policy.js';
 import { RunService } from './service/run.js';
 import { openSkillStore } from './store/index.js';
@@ -63,6 +65,8 @@ export async function createService(config: Config, options: { contracts?: Contr
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const admission = new Admission(() => policy.limits);
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
+  const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
   const leftovers = await engine.removeLeftovers().catch((error: unknown) => {
@@ -86,7 +90,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     bodyLimitBytes: config.server.body_limit_bytes,
     authenticate: authenticate(new KeyRing(keys), onRefused),
     publicRouters: [createHealthRouter({ readiness })],
-    routers: [createRunRouter({ runs, contracts })],
+    routers: [createRunRouter({ runs, generation, contracts })],
   });
 
   let server: Server | undefined;
