@@ -3,7 +3,8 @@
 import type { Review } from '../control/types.js';
 import type { Manifest, SkillSource } from '../skill.js';
 
-export type SkillStatus = 'draft' | 'pending_review' | 'active';
+// `blocked`: an escalation an admin rejected; kept for the record, never runs.
+export type SkillStatus = 'draft' | 'pending_review' | 'active' | 'blocked';
 export type SkillOrigin = 'bundled' | 'create' | 'install' | 'upload' | 'generate';
 
 export interface SkillRecord {
