@@ -18,10 +18,12 @@ import { createHttpApp } from './http/app.js';
 import { authenticate } from './http/authenticate.js';
 import { context } from './http/context.js';
 import { createHealthRouter } from './http/routes/health.js';
+import { createReviewsRouter } from './http/routes/reviews.js';
 import { createRunRouter } from './http/routes/run.js';
 import { Admission } from './service/admission.js';
 import { GenerateService } from './service/generate.js';
 import { PolicyState } from './service/policy.js';
+import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
 import { openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
@@ -66,6 +68,7 @@ export async function createService(config: Config, options: { contracts?: Contr
   const admission = new Admission(() => policy.limits);
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
+  const reviews = new ReviewService({ store, audit });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -90,7 +93,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     bodyLimitBytes: config.server.body_limit_bytes,
     authenticate: authenticate(new KeyRing(keys), onRefused),
     publicRouters: [createHealthRouter({ readiness })],
-    routers: [createRunRouter({ runs, generation, contracts })],
+    routers: [createRunRouter({ runs, generation, contracts }), createReviewsRouter({ reviews, contracts })],
   });
 
   let server: Server | undefined;

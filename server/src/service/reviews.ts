@@ -1,0 +1,53 @@
+// Human decisions on escalations (SPEC §3 reviews, §4 ESCALATE): an admin lists the skills pending
+// review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
+import type { AuditLog } from '../audit/types.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { SkillRecord, SkillStore } from '../store/types.js';
+import type { CallContext } from './run.js';
+
+export interface PendingReview {
+  /** `<name>@<version>`: stable, readable, and unique because name+version is. */
+  id: string;
+  skill: { name: string; version: string; description: string; origin: SkillRecord['origin'] };
+  review: SkillRecord['review'];
+  created_at: string;
+}
+
+export type ReviewVerdict = 'approve' | 'reject';
+
+export function reviewId(record: Pick<SkillRecord, 'name' | 'version'>): string {
+  return `${record.name}@${record.version}`;
+}
+
+export class ReviewService {
+  constructor(private readonly deps: { store: SkillStore; audit: AuditLog }) {}
+
+  pending(): PendingReview[] {
+    return this.deps.store
+      .list()
+      .filter((r) => r.status === 'pending_review')
+      .sort((a, b) => a.created_at.localeCompare(b.created_at))
+      .map((r) => ({ id: reviewId(r), skill: { name: r.name, version: r.version, description: r.description, origin: r.origin }, review: r.review, created_at: r.created_at }));
+  }
+
+  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] } }> {
+    const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
+    if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
+    const [, name, version] = match as unknown as [string, string, string];
+    const record = this.deps.store.find(name, version);
+    if (!record) throw new NotFoundError(`no review ${id}`, { id });
+    if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
+    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked');
+    await this.deps.audit.record({
+      event: `review.${verdict}`,
+      actor: call.actor?.id ?? null,
+      request_id: call.requestId,
+      skill: name,
+      version,
+      decision: record.review.decision,
+      outcome: updated.status,
+      details: call.reason ? { reason: call.reason } : undefined,
+    });
+    return { id, skill: { name, version, status: updated.status } };
+  }
+}
