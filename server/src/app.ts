@@ -34,6 +34,7 @@ export interface Service {
   engine: SandboxBackend;
   store: SkillStore;
   audit: AuditLog;
+  policy: PolicyState;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -98,7 +99,7 @@ export async function createService(config: Config, options: { contracts?: Contr
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, createdKey,
+    app, config, engine, store, audit, policy, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
       server.once('error', reject);

@@ -1,0 +1,54 @@
+// Builds the whole service as `npm start` does, on a temporary data_dir with one key per role and
+// the real Docker engine, so tests see what a user would see.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import winston from 'winston';
+import { createService, type Service } from '../../server/src/app.js';
+import { sha256Hex } from '../../server/src/auth/keys.js';
+import { buildConfig, type ConfigFile, type Role } from '../../server/src/config/index.js';
+import { loadContracts } from '../../server/src/contracts/index.js';
+
+export const contracts = loadContracts();
+
+export interface TestService {
+  service: Service;
+  dataDir: string;
+  /** A valid key for each role. */
+  keys: Record<Role, string>;
+  /** `supertest` against the app with `Authorization: Bearer <key of role>`. */
+  as(role: Role): { get(url: string): supertest.Test; post(url: string): supertest.Test; put(url: string): supertest.Test };
+  close(): Promise<void>;
+}
+
+export const quietLogger = winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console()] });
+
+export async function startTestService(overrides: ConfigFile = {}): Promise<TestService> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'te-test-'));
+  const keys: Record<Role, string> = { client: 'test-client-key', author: 'test-author-key', admin: 'test-admin-key' };
+  const config = buildConfig(
+    {
+      data_dir: dataDir,
+      ...overrides,
+      auth: { keys: (Object.keys(keys) as Role[]).map((role) => ({ id: `${role}-key`, role, sha256: sha256Hex(keys[role]) })) },
+    },
+    contracts,
+  );
+  const service = await createService(config, { contracts, logger: quietLogger });
+  const agent = supertest(service.app);
+  return {
+    service,
+    dataDir,
+    keys,
+    as: (role) => ({
+      get: (url) => agent.get(url).set('Authorization', `Bearer ${keys[role]}`),
+      post: (url) => agent.post(url).set('Authorization', `Bearer ${keys[role]}`),
+      put: (url) => agent.put(url).set('Authorization', `Bearer ${keys[role]}`),
+    }),
+    async close() {
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
