@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# npm run setup (SPEC §1): makes a fresh clone ready to serve and test, and is quick when all is
+# done. Steps: a Docker engine that answers (installed with apt and started when root), npm
+# dependencies, the TypeScript build, the runner image, the bundled registry.
+set -euo pipefail
+
+LOG_TAG=setup
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$script_dir/lib/log.sh"
+source "$script_dir/lib/docker-engine.sh"
+
+repo_root=$(cd "$script_dir/.." && pwd)
+
+main() {
+  local started=$SECONDS
+  cd "$repo_root"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log_fail "Node.js 20+ and npm are required"
+  fi
+
+  ensure_docker_engine
+  install_npm_dependencies
+  build_typescript
+  bash "$script_dir/build-runner-image.sh"
+  pack_registry
+  log_step "ready in $((SECONDS - started))s"
+}
+
+# npm ci only when node_modules is missing or older than the lock file: it wipes node_modules
+# and takes tens of seconds.
+install_npm_dependencies() {
+  if [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log_step "npm dependencies are up to date"
+    return
+  fi
+  log_step "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+}
+
+build_typescript() {
+  log_step "building the server (tsc)"
+  remove_orphaned_outputs
+  # The local tsc itself: npx would only add npm's start-up time.
+  node_modules/.bin/tsc -p tsconfig.json
+}
+
+# tsc never deletes the output of a source that was removed or renamed; left in dist/, an old
+# test would still run under mocha and an old module could still be imported.
+remove_orphaned_outputs() {
+  [ -d dist ] || return 0
+  local output source
+  while IFS= read -r -d '' output; do
+    source=${output#dist/}
+    source=${source%.js}.ts
+    [ -f "$source" ] || rm -f "$output" "$output.map" "${output%.js}.d.ts"
+  done < <(find dist -name '*.js' -print0)
+}
+
+pack_registry() {
+  [ -f dist/scripts/pack-registry.js ] || return 0
+  log_step "packing the bundled registry"
+  node dist/scripts/pack-registry.js
+}
+
+main "$@"
