@@ -1,7 +1,7 @@
 // The store's vocabulary (SPEC §7): installed.json is the registry of skills and their status;
 // active skills live under skills/<name>/<version>/, the rest under skills/_drafts/<name>/<version>/.
-import type { Review } from '../control/types.js';
-import type { Manifest, SkillSource } from '../skill.js';
+import type { ControlPolicy, Review } from '../control/types.js';
+import type { Manifest, SkillFiles, SkillSource } from '../skill.js';
 
 // `blocked`: an escalation an admin rejected; kept for the record, never runs.
 export type SkillStatus = 'draft' | 'pending_review' | 'active' | 'blocked';
@@ -25,14 +25,37 @@ export interface StoredSkill extends SkillSource {
   record: SkillRecord;
 }
 
+/** What the store needs of the control layer (the ControlLayer satisfies it): preinstalls are reviewed. */
+export interface SkillReviewer {
+  review(skill: SkillSource, policy: ControlPolicy): Promise<Review>;
+  digest(files: SkillFiles): string;
+}
+
+/** A skill checked against the package rules and written to a staging folder, not yet in place. */
+export interface StagedSkill extends SkillSource {
+  /** Removes the staging folder; a no-op once committed. */
+  discard(): Promise<void>;
+}
+
+export interface CommitMeta {
+  status: SkillStatus;
+  origin: SkillOrigin;
+  digest: string;
+  review: Review;
+}
+
 export interface SkillStore {
   list(): SkillRecord[];
   /** The record of `name` at `version`, or the highest version by semver when none is given. */
   find(name: string, version?: string): SkillRecord | undefined;
   /** Reads the manifest and files of a record from disk. */
   read(record: SkillRecord): Promise<StoredSkill>;
-  /** Stores a reviewed skill atomically (files and installed.json together). 409 if that version exists. */
-  add(source: SkillSource, meta: { status: SkillStatus; origin: SkillOrigin; digest: string; review: Review }): Promise<SkillRecord>;
+  /** Checks a skill given as text against the package rules (400 naming the rule) and writes it to a staging folder. */
+  stage(source: SkillSource): Promise<StagedSkill>;
+  /** Moves a staged, reviewed skill into place and records it; 409 if that version exists (the staging is discarded). */
+  commit(staged: StagedSkill, meta: CommitMeta): Promise<SkillRecord>;
+  /** stage + commit: stores a reviewed skill atomically (files and installed.json together). 409 if that version exists. */
+  add(source: SkillSource, meta: CommitMeta): Promise<SkillRecord>;
   /** Moves a skill between draft/pending and active. */
   setStatus(name: string, version: string, status: SkillStatus): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
