@@ -210,10 +210,11 @@ add_accounts() {
 add_harness() {
   local target=$1/opt/tool-executor
   mkdir -p "$target"
-  if [ -f "$harness_dir/harness.py" ]; then
+  if [ -d "$harness_dir" ]; then
     cp -R "$harness_dir/." "$target/"
     find "$target" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
-  else
+  fi
+  if [ ! -f "$target/harness.py" ]; then
     log_warn "runner-image/harness/harness.py is missing; the image gets a placeholder that only reports it"
     printf '%s\n' 'import sys' \
       'sys.exit("tool-executor: placeholder image without the harness; rebuild after runner-image/harness/ exists")' \
@@ -231,7 +232,8 @@ compile_bytecode() {
   [ -n "$loader" ] || log_fail "no dynamic loader in $root/lib/$triplet"
   "$loader" --library-path "$root/lib/$triplet:$root/usr/lib/$triplet" "$root/usr/bin/python3.11" \
     -I -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$root" -p / \
-    "$root/usr/lib/python3.11" "$root/opt/tool-executor" >/dev/null
+    "$root/usr/lib/python3.11" "$root/opt/tool-executor" \
+    || log_fail "byte-compiling the standard library and runner-image/harness/ failed (see above)"
 }
 
 build_image() {
