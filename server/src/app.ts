@@ -16,8 +16,16 @@ import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
 import { authenticate } from './http/authenticate.js';
-import { context } from './http/context.js';
+import { API_ROUTES } from './http/api.js';
+import { answerClientErrors } from './http/errors.js';
+import { createAdminRouter } from './http/routes/admin.js';
+import { createAuditRouter } from './http/routes/audit.js';
 import { createHealthRouter } from './http/routes/health.js';
+import { createMetricsRouter } from './http/routes/metrics.js';
+import { createOpenApiRouter } from './http/routes/openapi.js';
+import { ServiceMetrics } from './metrics/index.js';
+import { buildOpenApi } from './openapi/index.js';
+import { LimitsAdmin } from './service/admin.js';
 import { createReviewsRouter } from './http/routes/reviews.js';
 import { createRunRouter } from './http/routes/run.js';
 import { Admission } from './service/admission.js';
@@ -54,7 +62,9 @@ export async function createService(config: Config, options: { contracts?: Contr
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
 
-  const audit = await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger });
+  const metrics = new ServiceMetrics();
+  // Metrics count audited events once they are on disk: the two never disagree.
+  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
   const control = await createControlLayer();
   const engine = createDockerBackend({
@@ -67,6 +77,7 @@ export async function createService(config: Config, options: { contracts?: Contr
   });
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const admission = new Admission(() => policy.limits);
+  metrics.trackQueue(() => admission.stats);
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
@@ -79,9 +90,6 @@ export async function createService(config: Config, options: { contracts?: Contr
   });
   if (leftovers > 0) logger.info('removed sandboxes left by an earlier run', { count: leftovers });
 
-  const onRefused = async (reason: string, res: express.Response): Promise<void> => {
-    await audit.record({ event: 'auth.refused', actor: null, request_id: context(res).requestId, outcome: 'unauthorized', details: { reason } });
-  };
   const readiness = {
     async problems(): Promise<string[]> {
       if (!(await engine.ping())) return ['the container engine does not answer'];
@@ -92,9 +100,19 @@ export async function createService(config: Config, options: { contracts?: Contr
   const app = createHttpApp({
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
-    authenticate: authenticate(new KeyRing(keys), onRefused),
-    publicRouters: [createHealthRouter({ readiness })],
-    routers: [createRunRouter({ runs, generation, contracts }), createReviewsRouter({ reviews, contracts })],
+    authenticate: authenticate(new KeyRing(keys)),
+    publicPaths: config.server.public_routes,
+    audit,
+    onResponse: (sample) => metrics.observeResponse(sample),
+    routers: [
+      createHealthRouter({ readiness }),
+      createMetricsRouter({ metrics }),
+      createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
+      createAuditRouter({ audit, contracts }),
+      createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
+      createRunRouter({ runs, generation, contracts }),
+      createReviewsRouter({ reviews, contracts }),
+    ],
   });
 
   let server: Server | undefined;
@@ -102,6 +120,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     app, config, engine, store, audit, policy, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
+      answerClientErrors(server);
       server.once('error', reject);
     }),
     async close() {

@@ -11,10 +11,28 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ROLES = new Set<string>(['client', 'author', 'admin']);
+
+/** Refuses, at start-up, key lists that could fail or mislead at request time. */
+function checkKeys(keys: KeyConfig[], source: string): void {
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    if (typeof key?.id !== 'string' || !ROLES.has(key.role) || typeof key.sha256 !== 'string' || !SHA256_HEX.test(key.sha256)) {
+      throw new Error(`${source}: every key needs an id, a role (client, author, admin) and a lowercase hex sha256`);
+    }
+    // One key with two ids would be audited under whichever came first.
+    const other = seen.get(key.sha256);
+    if (other !== undefined) throw new Error(`${source}: keys ${other} and ${key.id} have the same sha256`);
+    seen.set(key.sha256, key.id);
+  }
+}
+
 export class KeyRing {
   private readonly hashes: Array<{ key: KeyConfig; digest: Buffer }>;
 
   constructor(keys: KeyConfig[]) {
+    checkKeys(keys, 'auth.keys');
     this.hashes = keys.map((key) => ({ key, digest: Buffer.from(key.sha256, 'hex') }));
   }
 
@@ -34,7 +52,10 @@ export async function loadKeys(configured: KeyConfig[], dataDir: string): Promis
   if (configured.length > 0) return { keys: configured };
   const file = path.join(dataDir, 'auth', 'keys.json');
   try {
-    return { keys: JSON.parse(await readFile(file, 'utf8')) as KeyConfig[] };
+    const keys = JSON.parse(await readFile(file, 'utf8')) as KeyConfig[];
+    if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${file} holds no keys; remove it to create a new admin key`);
+    checkKeys(keys, file);
+    return { keys };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }

@@ -1,21 +1,33 @@
-// The express app: request id, body parsing, authentication, then the routers; one error renderer.
-// It knows services, never Docker or file paths.
+// The express app: request id and security headers, authentication (except on the public paths),
+// bounded body parsing, the routers, then one error renderer. It knows services, never Docker or
+// file paths.
 import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'winston';
-import { UnsupportedMediaTypeError } from '../errors.js';
+import type { AuditLog } from '../audit/types.js';
+import type { ResponseSample } from '../metrics/index.js';
+import { API_ROUTES, routeMatcher, type ApiRoute } from './api.js';
+import { auditRefusals } from './authenticate.js';
+import { bodyParsers } from './body.js';
 import { context } from './context.js';
 import { renderError, unknownRoute } from './errors.js';
 
 export interface HttpAppOptions {
   logger: Logger;
   bodyLimitBytes: number;
-  /** Establishes context(res).actor from the request, or refuses it; routes listed as public skip it. */
+  /** Establishes context(res).actor from the request, or refuses it. */
   authenticate: RequestHandler;
-  /** Routers mounted in order after authentication (each checks its own roles). */
+  /** Paths served without a key (config `server.public_routes`); every other path needs one. */
+  publicPaths: readonly string[];
+  /** Routers mounted in order (each checks its own roles). */
   routers: Router[];
-  /** Routers reachable without authentication (health, metrics, openapi). */
-  publicRouters: Router[];
+  /** Where refused requests are recorded (event auth.refused); test apps may leave it out. */
+  audit?: Pick<AuditLog, 'record'>;
+  /** Told about every answered request (its route template, never its path or caller). */
+  onResponse?: (sample: ResponseSample) => void;
+  /** The route table (API_ROUTES unless a test app brings its own). */
+  api?: readonly ApiRoute[];
 }
 
 const assignRequestId: RequestHandler = (_req, res, next) => {
@@ -24,27 +36,47 @@ const assignRequestId: RequestHandler = (_req, res, next) => {
   ctx.actor = null;
   ctx.startedAt = performance.now();
   res.setHeader('X-Request-Id', ctx.requestId);
+  // Answers carry audit events, policies and run results: no cache may keep them.
+  res.setHeader('Cache-Control', 'no-store');
   next();
 };
 
-/** Bodies are JSON, or a gzip package for the routes that take one; no urlencoded, no guessing. */
-const requireJsonBody: RequestHandler = (req, _res, next) => {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-  if (!hasBody || req.body !== undefined || req.is('application/gzip')) return next();
-  next(new UnsupportedMediaTypeError(`request bodies must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`));
-};
+/** A JSON API renders no documents: nothing may load, frame or embed its answers. */
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+});
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
+  const match = routeMatcher(options.api ?? API_ROUTES);
+  const publicPaths = new Set(options.publicPaths);
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
+  // Flat string parameters only: no nested objects out of `a[b]=c`.
   app.set('query parser', 'simple');
-  app.use(assignRequestId);
-  for (const router of options.publicRouters) app.use(router);
-  app.use(options.authenticate);
-  app.use(express.json({ limit: options.bodyLimitBytes, strict: false, type: ['application/json', 'application/*+json'] }));
-  app.use(requireJsonBody);
+
+  app.use(assignRequestId, securityHeaders);
+  app.use((req, res, next) => {
+    res.once('finish', () => {
+      const ctx = context(res);
+      const sample = {
+        method: req.method,
+        route: match(req.method, req.path).route?.path ?? 'unmatched',
+        status: res.statusCode,
+        durationMs: performance.now() - ctx.startedAt,
+      };
+      options.onResponse?.(sample);
+      // Probes and scrapes come every few seconds: they log at debug, the API at info.
+      options.logger.log(publicPaths.has(req.path) ? 'debug' : 'info', 'request', { request_id: ctx.requestId, actor: ctx.actor?.id ?? null, ...sample, durationMs: Math.round(sample.durationMs) });
+    });
+    next();
+  });
+  // The exact path decides: /metrics is public, /metrics/ or /METRICS is not (they find no route anyway).
+  app.use((req, res, next) => (publicPaths.has(req.path) ? next() : options.authenticate(req, res, next)));
+  app.use(bodyParsers({ limitBytes: options.bodyLimitBytes, match }));
   for (const router of options.routers) app.use(router);
-  app.use(unknownRoute);
+  app.use(unknownRoute(match));
+  if (options.audit) app.use(auditRefusals(options.audit, options.logger));
   app.use(renderError(options.logger));
   return app;
 }

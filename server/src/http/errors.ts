@@ -1,33 +1,47 @@
 // The one place where errors become HTTP answers: every error, thrown anywhere below, leaves in the
 // SPEC's shape with the request id; a bug is `internal` and its stack stays in our log.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
-import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { AppError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import type { RouteMatch } from './api.js';
 import { context } from './context.js';
 
-/** Errors raised by express/body-parser carry a `type` and `status`; map the ones bad input causes. */
-function fromParserError(error: { type?: string; status?: number; message?: string }): AppError | undefined {
-  switch (error.type) {
+interface FrameworkError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+}
+
+/**
+ * Errors raised by body-parser and the router carry a `type` and/or a 4xx `status`: they are what bad
+ * input causes (a truncated body, a path that is not valid percent-encoding), so they answer 4xx.
+ */
+function fromFrameworkError(thrown: unknown): AppError | undefined {
+  if (typeof thrown !== 'object' || thrown === null) return undefined;
+  const { type, status, statusCode } = thrown as FrameworkError;
+  switch (type) {
     case 'entity.too.large':
       return new PayloadTooLargeError('request body is larger than the limit');
     case 'entity.parse.failed':
       return new ValidationError('request body is not valid JSON');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError('unsupported_media_type', error.message ?? 'unsupported encoding');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new ValidationError(error.message ?? 'request body could not be read');
-    default:
-      return undefined;
+      return new UnsupportedMediaTypeError('request body encoding is not supported (UTF-8 JSON, uncompressed)');
   }
+  const httpStatus = status ?? statusCode;
+  if (typeof httpStatus !== 'number' || httpStatus < 400 || httpStatus >= 500) return undefined;
+  if (httpStatus === 413) return new PayloadTooLargeError('request is larger than the limit');
+  if (httpStatus === 415) return new UnsupportedMediaTypeError('request body type is not supported');
+  return new ValidationError('the request could not be read');
 }
 
 export function renderError(logger: Logger): ErrorRequestHandler {
   return (thrown: unknown, req, res, _next) => {
     const requestId = context(res).requestId;
-    const known = thrown instanceof AppError ? thrown : fromParserError(thrown as { type?: string });
+    const known = thrown instanceof AppError ? thrown : fromFrameworkError(thrown);
     const error = known ?? new AppError('internal', 'internal error; the request id finds it in the service log');
     if (!known) logger.error('unhandled error', { request_id: requestId, method: req.method, path: req.path, error: thrown instanceof Error ? thrown.stack : String(thrown) });
     const body = { error: { code: error.code, message: error.message, details: error.details, request_id: requestId } };
@@ -41,6 +55,43 @@ export function renderError(logger: Logger): ErrorRequestHandler {
   };
 }
 
-export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new NotFoundError(`no route ${req.method} ${req.path}`));
-};
+/**
+ * No route answered. The SPEC's error codes have no 405, so a known path with another method is a
+ * 404 too, with the methods it takes in `details.allow` and the Allow header.
+ */
+export function unknownRoute(match: (method: string, path: string) => RouteMatch): RequestHandler {
+  return (req, res, next) => {
+    const { allowed } = match(req.method, req.path);
+    const where = `${req.method} ${req.path.slice(0, 200)}`;
+    if (allowed.length === 0) return next(new NotFoundError(`no route ${where}`));
+    res.setHeader('Allow', allowed.join(', '));
+    next(new NotFoundError(`no route ${where}; this path takes ${allowed.join(', ')}`, { allow: allowed }));
+  };
+}
+
+/**
+ * Requests Node's parser refuses (headers over its limit, malformed HTTP) never reach express; answer
+ * them in the same shape instead of Node's bare 431/400, then close the connection.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || !error.code?.startsWith('HPE_')) {
+      socket.destroy();
+      return;
+    }
+    const refusal = error.code === 'HPE_HEADER_OVERFLOW'
+      ? new PayloadTooLargeError('request headers are larger than the limit')
+      : new ValidationError('the request is not valid HTTP');
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message, details: {}, request_id: requestId } });
+    socket.end([
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `X-Request-Id: ${requestId}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'));
+  });
+}

@@ -1,0 +1,81 @@
+// Prometheus metrics of one service instance, in a registry of its own (two services in one process,
+// as in tests, do not share counters). Run figures come from the audit events the run service
+// records, so the metrics count exactly what the audit log holds. Labels are route templates,
+// methods, statuses and event names: never a path, a key, a skill's input or output.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditEvent, AuditLog } from '../audit/types.js';
+
+export interface QueueStats {
+  running: number;
+  waiting: number;
+}
+
+export interface ResponseSample {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+}
+
+const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private queueStats: () => QueueStats = () => ({ running: 0, waiting: 0 });
+  private readonly runs: Counter<'status'>;
+  private readonly runDuration: Histogram<'status'>;
+  private readonly auditEvents: Counter<'event' | 'outcome'>;
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'tool_executor_' });
+    this.runs = new Counter({ name: 'tool_executor_runs_total', help: 'Runs that reached a sandbox, by status', labelNames: ['status'], registers });
+    this.runDuration = new Histogram({
+      name: 'tool_executor_run_duration_seconds', help: 'Time a run spent in its sandbox, by status', labelNames: ['status'], buckets: DURATION_BUCKETS_S, registers,
+    });
+    this.auditEvents = new Counter({ name: 'tool_executor_audit_events_total', help: 'Audited actions, by event and outcome', labelNames: ['event', 'outcome'], registers });
+    this.httpRequests = new Counter({ name: 'tool_executor_http_requests_total', help: 'Answered HTTP requests', labelNames: ['method', 'route', 'status'], registers });
+    this.httpDuration = new Histogram({
+      name: 'tool_executor_http_request_duration_seconds', help: 'Time to answer an HTTP request', labelNames: ['method', 'route'], buckets: DURATION_BUCKETS_S, registers,
+    });
+    // Gauges read at scrape time, so they are never stale.
+    const stats = (): QueueStats => this.queueStats();
+    new Gauge({ name: 'tool_executor_queue_depth', help: 'Runs waiting for a slot', registers, collect() { this.set(stats().waiting); } });
+    new Gauge({ name: 'tool_executor_runs_in_progress', help: 'Runs holding a slot', registers, collect() { this.set(stats().running); } });
+  }
+
+  /** Where the queue gauges read from (the admission control). */
+  trackQueue(stats: () => QueueStats): void {
+    this.queueStats = stats;
+  }
+
+  observeResponse(sample: ResponseSample): void {
+    this.httpRequests.inc({ method: sample.method, route: sample.route, status: String(sample.status) });
+    this.httpDuration.observe({ method: sample.method, route: sample.route }, sample.durationMs / 1000);
+  }
+
+  private observeEvent(event: AuditEvent): void {
+    this.auditEvents.inc({ event: event.event, outcome: event.outcome });
+    if (event.event !== 'run') return;
+    this.runs.inc({ status: event.outcome });
+    if (typeof event.duration_ms === 'number') this.runDuration.observe({ status: event.outcome }, event.duration_ms / 1000);
+  }
+
+  /** The same audit log, counting each event once it is on disk. */
+  observeAudit(audit: AuditLog): AuditLog {
+    return {
+      record: async (event) => {
+        await audit.record(event);
+        this.observeEvent(event);
+      },
+      query: (filter) => audit.query(filter),
+      close: () => audit.close(),
+    };
+  }
+
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}
