@@ -28,8 +28,14 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
+  /**
+   * Resolves once the event's line is synced to disk. Rejects when it cannot be: after a failed
+   * write or sync the log refuses every later record too (fail closed), so callers answer with an
+   * error rather than acknowledge an action that left no record.
+   */
   record(event: AuditEvent): Promise<void>;
-  /** Newest first. */
+  /** Newest first; limit defaults to 100 and is capped at 1000. A bad limit or since is a ValidationError. */
   query(filter: AuditQuery): Promise<AuditEntry[]>;
+  /** Waits for every pending record, then closes the file and releases the folder's lock. */
   close(): Promise<void>;
 }
