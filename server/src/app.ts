@@ -28,12 +28,14 @@ import { buildOpenApi } from './openapi/index.js';
 import { LimitsAdmin } from './service/admin.js';
 import { createReviewsRouter } from './http/routes/reviews.js';
 import { createRunRouter } from './http/routes/run.js';
+import { createSkillsRouter } from './http/routes/skills.js';
 import { Admission } from './service/admission.js';
 import { GenerateService } from './service/generate.js';
+import { LifecycleService } from './service/lifecycle.js';
 import { PolicyState } from './service/policy.js';
 import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
-import { openSkillStore } from './store/index.js';
+import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
 export interface Service {
@@ -81,6 +83,8 @@ export async function createService(config: Config, options: { contracts?: Contr
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
+  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -112,6 +116,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
+      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
     ],
   });
 

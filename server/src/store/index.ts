@@ -210,3 +210,8 @@ export async function openSkillStore(deps: SkillStoreDeps): Promise<SkillStore> 
   await store.open();
   return store;
 }
+
+export { DEFAULT_PACKAGE_LIMITS, readPackage, type PackageLimits } from './extract.js';
+export { refusePrototypeKeys } from './manifest.js';
+export { packSkill } from './pack.js';
+export { openRegistry, packageDigest, type RegistryEntry, type SkillRegistry } from './registry.js';

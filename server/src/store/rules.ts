@@ -51,6 +51,8 @@ export function canonicalPath(raw: string): string {
   if (segments.length > MAX_DEPTH) throw refusal('path-depth', `path deeper than ${MAX_DEPTH} folders`, raw);
   for (const segment of segments) {
     if (segment === '..' || segment === '.' || segment === '') throw refusal('path-traversal', `path ${raw} has an empty, '.' or '..' segment`, raw);
+    // As a key of the files object it would reach the prototype instead of naming a file.
+    if (segment === '__proto__') throw refusal('path-name', `path ${raw} uses the name __proto__`, raw);
     if (segment.length > MAX_SEGMENT_CHARS || !SEGMENT.test(segment)) {
       throw refusal('path-name', `path segment ${JSON.stringify(segment)} is not a plain name (letters, digits, _ . + -, not starting with a dot)`, raw);
     }
