@@ -24,7 +24,7 @@ export interface TestService {
 
 export const quietLogger = winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console()] });
 
-export async function startTestService(overrides: ConfigFile = {}): Promise<TestService> {
+export async function startTestService(overrides: ConfigFile = {}, logger: winston.Logger = quietLogger): Promise<TestService> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'te-test-'));
   const keys: Record<Role, string> = { client: 'test-client-key', author: 'test-author-key', admin: 'test-admin-key' };
   const config = buildConfig(
@@ -35,7 +35,7 @@ export async function startTestService(overrides: ConfigFile = {}): Promise<Test
     },
     contracts,
   );
-  const service = await createService(config, { contracts, logger: quietLogger });
+  const service = await createService(config, { contracts, logger });
   const agent = supertest(service.app);
   return {
     service,

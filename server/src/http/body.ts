@@ -1,6 +1,7 @@
 // Request bodies: JSON only (plus the raw media types a route lists, e.g. a gzip package for
-// install), UTF-8, uncompressed, within the size limit, at most MAX_JSON_DEPTH deep and with no
-// `__proto__` key. Everything else is refused with a 4xx before a route sees it.
+// install, which that route reads itself), UTF-8, uncompressed, within the size limit, at most
+// MAX_JSON_DEPTH deep and with no `__proto__` key. Everything else is refused with a 4xx before a
+// route sees it.
 import express, { type RequestHandler } from 'express';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { JSON_MEDIA_TYPE, type RouteMatch } from './api.js';
@@ -41,19 +42,20 @@ function checkBodyHeaders(options: BodyOptions): RequestHandler {
     if (encoding !== 'identity') {
       return next(new UnsupportedMediaTypeError(`compressed request bodies are not accepted (Content-Encoding: ${encoding.slice(0, 32)})`));
     }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > options.limitBytes) {
-      return next(new PayloadTooLargeError(`request body of ${declared} bytes is larger than the limit of ${options.limitBytes}`, { limit_bytes: options.limitBytes }));
-    }
     const accepted = [JSON_MEDIA_TYPE, ...(options.match(req.method, req.path).route?.body?.raw ?? [])];
     const type = parseContentType(req.headers['content-type']);
     if (!type) return next(new UnsupportedMediaTypeError('a request body needs a valid Content-Type', { accepted }));
     if (!accepted.includes(type.type)) {
       return next(new UnsupportedMediaTypeError(`request bodies here must be ${accepted.join(' or ')}, not ${type.type.slice(0, 64)}`, { accepted }));
     }
-    const { charset } = type;
-    if (type.type === JSON_MEDIA_TYPE && charset !== undefined && charset !== 'utf-8') {
-      return next(new UnsupportedMediaTypeError(`JSON bodies must be UTF-8, not ${charset.slice(0, 32)}`));
+    // A raw body (a package) is read, with its own limit, by the route that takes it.
+    if (type.type !== JSON_MEDIA_TYPE) return next();
+    if (type.charset !== undefined && type.charset !== 'utf-8') {
+      return next(new UnsupportedMediaTypeError(`JSON bodies must be UTF-8, not ${type.charset.slice(0, 32)}`));
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.limitBytes) {
+      return next(new PayloadTooLargeError(`request body of ${declared} bytes is larger than the limit of ${options.limitBytes}`, { limit_bytes: options.limitBytes }));
     }
     next();
   };
@@ -91,8 +93,6 @@ export function bodyParsers(options: BodyOptions): RequestHandler[] {
   return [
     checkBodyHeaders(options),
     express.json({ limit: options.limitBytes, strict: false, inflate: false, type: JSON_MEDIA_TYPE }),
-    // Raw bodies (packages) only reach here on the routes that list their type.
-    express.raw({ limit: options.limitBytes, inflate: false, type: (req) => parseContentType(req.headers['content-type'])?.type !== JSON_MEDIA_TYPE }),
     checkJsonBody,
   ];
 }
