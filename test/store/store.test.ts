@@ -122,4 +122,24 @@ describe('skill store', () => {
     assert.deepEqual(installed.skills, []);
     await reopened.close();
   });
+
+  it('lands 30 concurrent adds, every one in installed.json', async () => {
+    const store = await openTestStore(dataDir);
+    const names = Array.from({ length: 30 }, (_, i) => `parallel-${i}`);
+    await Promise.all(names.map((name, i) => store.add(sampleSkill(name), meta(i % 2 ? 'active' : 'draft'))));
+    const installed = JSON.parse(await readFile(path.join(dataDir, 'skills', 'installed.json'), 'utf8')) as { skills: Array<{ name: string }> };
+    assert.deepEqual(installed.skills.map((s) => s.name).sort(), [...names].sort());
+    await store.close();
+  });
+
+  it('loses no write when two stores (two processes) share a data_dir', async () => {
+    const first = await openTestStore(dataDir);
+    const second = await openTestStore(dataDir);
+    const names = Array.from({ length: 20 }, (_, i) => `shared-${i}`);
+    await Promise.all(names.map((name, i) => (i % 2 ? first : second).add(sampleSkill(name), meta())));
+    await first.remove('shared-0');
+    const third = await openTestStore(dataDir);
+    assert.deepEqual(third.list().map((r) => r.name).sort(), names.slice(1).sort());
+    for (const store of [first, second, third]) await store.close();
+  });
 });
