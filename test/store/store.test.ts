@@ -123,6 +123,15 @@ describe('skill store', () => {
     await reopened.close();
   });
 
+  it('stores versions with pre-release and build metadata under their own folder names', async () => {
+    const store = await openTestStore(dataDir);
+    for (const version of ['1.0.0-rc.1', '1.0.0+build.5']) {
+      await store.add(sampleSkill('tagged', version), meta('active'));
+      await stat(path.join(dataDir, 'skills', 'tagged', version, 'main.py'));
+    }
+    await store.close();
+  });
+
   it('lands 30 concurrent adds, every one in installed.json', async () => {
     const store = await openTestStore(dataDir);
     const names = Array.from({ length: 30 }, (_, i) => `parallel-${i}`);

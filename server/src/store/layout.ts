@@ -12,6 +12,9 @@ export const DRAFTS_DIR = '_drafts';
 /** Staging (extraction, writing before the move) and trash (removal after the registry dropped it). */
 export const TEMP_DIR = '_tmp';
 
+/** semver's own characters only (build metadata included): never a separator, never `..` alone. */
+const FOLDER_SAFE_VERSION = /^[0-9][0-9A-Za-z.+-]{0,63}$/;
+
 export class StoreLayout {
   readonly root: string;
   readonly installedFile: string;
@@ -34,7 +37,7 @@ export class StoreLayout {
 
   folderOf(name: string, version: string, status: SkillStatus): string {
     if (!SKILL_NAME_PATTERN.test(name)) throw new Error(`not a skill name: ${JSON.stringify(name)}`);
-    if (semver.valid(version) !== version || version.includes('/')) throw new Error(`not a version: ${JSON.stringify(version)}`);
+    if (!FOLDER_SAFE_VERSION.test(version) || semver.valid(version) === null) throw new Error(`not a version: ${JSON.stringify(version)}`);
     return path.join(this.parentOf(status), name, version);
   }
 

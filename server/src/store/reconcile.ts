@@ -1,5 +1,5 @@
 // Start-up repair: after a crash at any point, make the folders agree with installed.json, which is
-// the commit point of every write (see README "Store: crash safety"):
+// the commit point of every write (the order of operations is in ./README.md):
 //   - everything under _tmp/ is an unfinished staging or a removal already committed: deleted;
 //   - a version folder that installed.json does not name is an add that never committed, or a
 //     removal that committed before its folder went: deleted;
