@@ -113,7 +113,9 @@ describe('HTTP front door (test app)', () => {
         const { agent, refused } = testApp();
         const request = agent.get('/admin-only');
         if (header !== undefined) request.set('Authorization', header);
-        assertError(await request, 'unauthorized');
+        const res = await request;
+        assertError(res, 'unauthorized');
+        assert.equal(res.headers['www-authenticate'], 'Bearer');
         assert.equal(refused.length, 1);
         assert.equal(refused[0]!.event, 'auth.refused');
         assert.equal(refused[0]!.outcome, 'unauthorized');

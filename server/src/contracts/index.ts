@@ -37,6 +37,9 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
     schemas.set(id, schema);
     ajv.addSchema(schema, id);
   }
+  // ajv compiles on first use: compile every contract now, so one that strict mode refuses stops the
+  // start instead of turning a request into a 500.
+  for (const id of schemas.keys()) ajv.getSchema(id);
   // A separate, lenient instance for skill-supplied schemas: they are user data, not our contract.
   const userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
   addFormats(userAjv);

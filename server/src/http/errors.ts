@@ -51,6 +51,8 @@ export function renderError(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error.retryAfterS !== undefined) res.setHeader('Retry-After', String(error.retryAfterS));
+    // RFC 9110: a 401 names the scheme that would work.
+    if (error.code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer');
     res.status(error.status).json(body);
   };
 }

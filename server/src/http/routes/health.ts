@@ -13,7 +13,8 @@ export function createHealthRouter(deps: { readiness: Readiness }): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const problems = await deps.readiness.problems();
+    // A probe that throws is a probe that failed: not ready, and no internals in a public answer.
+    const problems = await deps.readiness.problems().catch(() => ['the readiness check failed']);
     if (problems.length > 0) throw new UnavailableError(`not ready: ${problems.join('; ')}`, 5, { problems });
     res.json({ status: 'ready' });
   });
