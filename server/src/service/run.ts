@@ -64,6 +64,16 @@ export function effectiveLimits(policy: PolicyState, manifestLimits: Partial<Lim
   return limits;
 }
 
+/**
+ * An active skill whose review escalated was approved by an admin: the same escalations do not stop
+ * it again. One the admin never saw (the policy changed since) does.
+ */
+function escalationApproved(now: Review, approved: Review): boolean {
+  if (approved.decision !== 'ESCALATE') return false;
+  const seen = new Set(approved.findings.filter((f) => f.severity === 'escalate').map((f) => f.rule));
+  return now.findings.filter((f) => f.severity === 'escalate').every((f) => seen.has(f.rule));
+}
+
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
@@ -94,7 +104,7 @@ export class RunService {
       throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} changed since its review and does not run`, { review });
     }
     const review = await control.review(skill, policy.controlPolicy());
-    if (review.decision === 'BLOCK' || review.decision === 'ESCALATE') {
+    if (review.decision === 'BLOCK' || (review.decision === 'ESCALATE' && !escalationApproved(review, skill.record.review))) {
       throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} does not pass the policy in force (${review.decision})`, { review });
     }
     return review;
