@@ -1,0 +1,92 @@
+// The walls of one run's container (SPEC §5), in one place: what the engine is asked to create.
+import type Docker from 'dockerode';
+import type { Limits } from '../types.js';
+
+/** Labels that mark a container as ours, so a restart can remove what a crash left (SPEC §5). */
+export const LABEL = {
+  instance: 'tool-executor.instance',
+  dataDir: 'tool-executor.data-dir',
+  role: 'tool-executor.role',
+} as const;
+
+export const RUN_ROLE = 'run';
+
+/** The runner image's unprivileged user (scripts/build-runner-image.sh creates it). */
+export const RUNNER_USER = '65532:65532';
+
+const MIB = 1024 * 1024;
+const TMP_SIZE_BYTES = 16 * MIB;
+const OPEN_FILES = 256;
+
+export interface SandboxSettings {
+  image: string;
+  runtime: string;
+  instanceId: string;
+  dataDir: string;
+}
+
+export function runLabels(settings: SandboxSettings): Record<string, string> {
+  return { [LABEL.instance]: settings.instanceId, [LABEL.dataDir]: settings.dataDir, [LABEL.role]: RUN_ROLE };
+}
+
+// CgroupnsMode is in the Engine API since 1.41 but not in @types/dockerode.
+type HostConfig = NonNullable<Docker.ContainerCreateOptions['HostConfig']> & { CgroupnsMode?: 'private' | 'host' };
+
+function hostConfig(settings: SandboxSettings, limits: Limits): HostConfig {
+  const memoryBytes = limits.memory_mb * MIB;
+  return {
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    // The engine's default seccomp profile stays on: only no-new-privileges is added.
+    SecurityOpt: ['no-new-privileges:true'],
+    Privileged: false,
+    Memory: memoryBytes,
+    // Equal to Memory means no swap at all: left unset, Docker grants as much swap again, and a
+    // memory bomb would thrash on swap until the timeout instead of ending as memory_exceeded.
+    MemorySwap: memoryBytes,
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    PidsLimit: limits.pids,
+    // The only writable place. noexec: nothing the skill writes there can be run as a program.
+    Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${TMP_SIZE_BYTES},mode=1777` },
+    Ulimits: [
+      { Name: 'nofile', Soft: OPEN_FILES, Hard: OPEN_FILES },
+      // No file can outgrow /tmp, and no core dump is written.
+      { Name: 'fsize', Soft: TMP_SIZE_BYTES, Hard: TMP_SIZE_BYTES },
+      { Name: 'core', Soft: 0, Hard: 0 },
+      // POSIX message queues would be writable memory outside /tmp.
+      { Name: 'msgqueue', Soft: 0, Hard: 0 },
+    ],
+    // docker-init (tini) as PID 1 reaps the skill's zombies, and the container ends with the harness.
+    Init: true,
+    // No /dev/shm: a second writable tmpfs the skill has no use for.
+    IpcMode: 'none',
+    CgroupnsMode: 'private',
+    // The output comes back over the attach stream; a log driver would also write it to the host's disk.
+    LogConfig: { Type: 'none', Config: {} },
+    Runtime: settings.runtime,
+    // Removed explicitly (force) by the run that created it, after its exit code and OOM state are read.
+    AutoRemove: false,
+  };
+}
+
+/** A fresh container for one run: the job comes in on stdin, nothing else is given to it. */
+export function runContainerOptions(settings: SandboxSettings, limits: Limits): Docker.ContainerCreateOptions {
+  return {
+    Image: settings.image,
+    User: RUNNER_USER,
+    WorkingDir: '/tmp',
+    // Nothing of the service's environment: no variable is inherited or passed.
+    Env: [],
+    Labels: runLabels(settings),
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    // Stdin closes when we end our side: the harness reads the job until EOF.
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: hostConfig(settings, limits),
+  };
+}

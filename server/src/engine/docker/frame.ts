@@ -1,0 +1,94 @@
+// The harness ends its stdout with one result frame, "\x1eTE-RESULT <nonce> <json>\n"
+// (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
+// skill's code, so nothing the skill prints passes for the frame. This finds the frame in the
+// decoded stdout and passes everything else on as log, holding back only what could be the
+// beginning of the marker.
+import type { RunError } from '../types.js';
+
+export const FRAME_PREFIX = '\u001eTE-RESULT ';
+// The record separator: a log tail is held back only when it could be the start of a frame, which
+// needs this rare character, so ordinary lines (and their newlines) stream at once.
+const MARKER_START = '\u001e';
+
+export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError };
+
+export class FrameScanner {
+  private readonly marker: string;
+  /** The tail of the log seen so far that could be the start of the marker. */
+  private held = '';
+  /** Text after the marker, until the frame's closing newline. */
+  private partialFrame: string | null = null;
+  private completeFrame: string | null = null;
+
+  constructor(nonce: string) {
+    this.marker = `${FRAME_PREFIX}${nonce} `;
+  }
+
+  /** The frame's JSON text, once its closing newline arrived. */
+  get frame(): string | null {
+    return this.completeFrame;
+  }
+
+  /** Takes decoded stdout; returns the part of it that is certainly log. */
+  push(text: string): string {
+    if (this.completeFrame !== null) return text; // anything after the frame is log again
+    if (this.partialFrame !== null) return this.pushFrame(text);
+    const buffer = this.held + text;
+    const at = buffer.indexOf(this.marker);
+    if (at >= 0) {
+      this.held = '';
+      this.partialFrame = '';
+      return buffer.slice(0, at) + this.pushFrame(buffer.slice(at + this.marker.length));
+    }
+    const heldLength = this.markerStartLength(buffer);
+    this.held = buffer.slice(buffer.length - heldLength);
+    return buffer.slice(0, buffer.length - heldLength);
+  }
+
+  /** At the end of stdout: what was held back was log after all. */
+  end(): string {
+    const rest = this.held;
+    this.held = '';
+    return rest;
+  }
+
+  private pushFrame(text: string): string {
+    const newline = text.indexOf('\n');
+    if (newline < 0) {
+      this.partialFrame += text;
+      return '';
+    }
+    this.completeFrame = this.partialFrame + text.slice(0, newline);
+    this.partialFrame = null;
+    return text.slice(newline + 1);
+  }
+
+  /** Length of the longest tail of `buffer` that the marker starts with (its only "\x1e" is its first character). */
+  private markerStartLength(buffer: string): number {
+    const from = Math.max(0, buffer.length - this.marker.length + 1);
+    for (let at = buffer.indexOf(MARKER_START, from); at >= 0; at = buffer.indexOf(MARKER_START, at + 1)) {
+      if (this.marker.startsWith(buffer.slice(at))) return buffer.length - at;
+    }
+    return 0;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The frame's JSON as the protocol defines it, or null for anything else. */
+export function parseFrame(text: string): HarnessFrame | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value)) return null;
+  if (value.ok === true && 'result' in value) return { ok: true, result: value.result };
+  const error = value.error;
+  if (value.ok !== false || !isRecord(error) || typeof error.type !== 'string' || typeof error.message !== 'string') return null;
+  const traceback = typeof error.traceback === 'string' ? { traceback: error.traceback } : {};
+  return { ok: false, error: { type: error.type, message: error.message, ...traceback } };
+}

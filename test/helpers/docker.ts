@@ -1,0 +1,71 @@
+// Shared by the test files that run sandboxes on the real engine. A container a test leaves behind
+// is a bug, so every such file checks in its `after` hook that none of its data_dir is left.
+// The check asks the docker CLI, not the code under test.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { defaultConfig, DEFAULT_ALLOW_IMPORTS, type Limits } from '../../server/src/config/index.js';
+import { createDockerBackend, SANDBOX_LABELS, type RunJob, type RuntimePolicy } from '../../server/src/engine/index.js';
+
+const execFileAsync = promisify(execFile);
+
+export const RUNNER_IMAGE = defaultConfig().sandbox.image;
+
+/** Ids of every container, running or not, labelled with this data_dir. */
+export async function containersOf(dataDir: string): Promise<string[]> {
+  const { stdout } = await execFileAsync('docker', ['ps', '--all', '--quiet', '--filter', `label=${SANDBOX_LABELS.dataDir}=${dataDir}`]);
+  return stdout.split('\n').filter((line) => line !== '');
+}
+
+export async function assertNoContainersLeft(dataDir: string): Promise<void> {
+  const left = await containersOf(dataDir);
+  assert.deepEqual(left, [], `containers left behind for data_dir ${dataDir}`);
+}
+
+/** A data_dir label of its own, so concurrent test processes on the same engine never see each other's containers. */
+export function uniqueDataDir(name: string): string {
+  return path.join(tmpdir(), `te-${name}-${randomBytes(6).toString('hex')}`);
+}
+
+export function testBackend(name: string): { backend: ReturnType<typeof createDockerBackend>; dataDir: string } {
+  const dataDir = uniqueDataDir(name);
+  const backend = createDockerBackend({ image: RUNNER_IMAGE, runtime: 'runc', dataDir, instanceId: randomBytes(6).toString('hex') });
+  return { backend, dataDir };
+}
+
+export const TEST_LIMITS: Limits = { timeout_ms: 10000, memory_mb: 128, cpus: 1, pids: 64, output_bytes: 1048576 };
+
+/** The default policy of the service (SPEC §10). */
+export const DEFAULT_POLICY: RuntimePolicy = { allow_imports: [...DEFAULT_ALLOW_IMPORTS], allow_builtins: [] };
+
+/**
+ * What an admin who allows everything dangerous would configure: the runtime guard steps aside, and
+ * the container's own walls are what is tested (SPEC §10: they must hold by themselves).
+ */
+export const PERMISSIVE_POLICY: RuntimePolicy = {
+  allow_imports: [...DEFAULT_ALLOW_IMPORTS, 'os', 'sys', 'socket', 'subprocess', 'ctypes', 'signal', 'threading', 'logging', 'resource', 'shutil', 'tempfile'],
+  allow_builtins: ['open', '__import__', 'eval', 'exec', 'compile', 'getattr'],
+};
+
+/** A one-file skill whose `run(inp)` is `source`'s. */
+export function skillJob(source: string, options: { input?: unknown; limits?: Partial<Limits>; policy?: RuntimePolicy; files?: Record<string, string> } = {}): RunJob {
+  return {
+    files: { 'main.py': source, ...options.files },
+    entrypoint: 'main.py',
+    handler: 'run',
+    input: options.input ?? {},
+    limits: { ...TEST_LIMITS, ...options.limits },
+    policy: options.policy ?? DEFAULT_POLICY,
+  };
+}
+
+/** Python source written indented inside a test: the common indentation and the first newline go. */
+export function py(strings: TemplateStringsArray, ...values: unknown[]): string {
+  const text = String.raw({ raw: strings.raw }, ...values).replace(/^\n/, '');
+  const indents = text.split('\n').filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)![0].length);
+  const common = Math.min(...indents);
+  return text.split('\n').map((line) => line.slice(common)).join('\n');
+}
