@@ -15,6 +15,8 @@ export interface Finding {
 export interface Review {
   decision: Decision;
   findings: Finding[];
+  /** The digest of the files reviewed (ControlLayer.digest): a run refuses files that no longer match it. */
+  digest?: string;
 }
 
 /** The policy a review is made under (from config.control and config.limits.max). */
@@ -24,4 +26,6 @@ export interface ControlPolicy {
   max_files: number;
   max_code_bytes: number;
   max_limits: import('../config/index.js').Limits;
+  /** Wall-clock budget of one review; a source that takes longer to parse is refused. Default 2000. */
+  max_review_ms?: number;
 }

@@ -1,0 +1,94 @@
+// One review: the skill as a whole first (size before anything is read), then every Python file —
+// text checks, parse, source checks — then the rules over each parsed file with the imports of all of
+// them known, then the handler. Parses run in slices and the rules yield between passes, so the event
+// loop gets a turn every few tens of milliseconds; one time budget bounds every parse of the review.
+import { createHash } from 'node:crypto';
+import type { SkillFiles, SkillSource } from '../skill.js';
+import { analyseFile, type AnalysisContext, type ParsedFile } from './analysis.js';
+import { type Report, SourceText } from './context.js';
+import { ImportPolicy, SkillModules, importBindings } from './modules.js';
+import type { PythonParser } from './parse.js';
+import { capFindings, decide, finding } from './rules.js';
+import { checkEntrypoint, checkHandler, checkPaths, checkRequests, checkSize, pythonFiles } from './skill-checks.js';
+import { checkParsedSource, checkText } from './source-checks.js';
+import type { ControlPolicy, Finding, Review } from './types.js';
+
+const DEFAULT_REVIEW_BUDGET_MS = 2000;
+/** Enough to show an author everything wrong with an honest skill; a hostile one gets a count. */
+const MAX_FINDINGS = 200;
+
+/** sha256 over the files in canonical order (paths sorted), as JSON, so no two file sets share a text. */
+export function digestFiles(files: SkillFiles): string {
+  const entries = Object.keys(files).sort().map((file) => [file, files[file]]);
+  return `sha256:${createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex')}`;
+}
+
+/** Findings of one file, placed by line and column; the same finding at the same place is kept once. */
+function reporterFor(source: SourceText, findings: Finding[], seen: Set<string>): Report {
+  return (rule, at, message) => {
+    const { line, column } = source.position(at);
+    const key = `${rule}\0${line}\0${column}\0${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    findings.push(finding(rule, message, { file: source.file, line, column }));
+  };
+}
+
+/** Skill-level findings first, then file by file, line by line. */
+function inReadingOrder(findings: Finding[]): Finding[] {
+  const key = (f: Finding): [string, number, number] => [f.file ?? '', f.line ?? 0, f.column ?? 0];
+  return [...findings].sort((a, b) => {
+    const [fa, la, ca] = key(a);
+    const [fb, lb, cb] = key(b);
+    return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
+  });
+}
+
+export async function reviewSkill(parser: PythonParser, skill: SkillSource, policy: ControlPolicy): Promise<Review> {
+  const deadline = performance.now() + (policy.max_review_ms ?? DEFAULT_REVIEW_BUDGET_MS);
+  const { manifest, files } = skill;
+  const findings: Finding[] = [];
+  const conclude = (): Review => ({ decision: decide(findings), findings: capFindings(inReadingOrder(findings), MAX_FINDINGS), digest: digestFiles(files) });
+
+  if (!checkSize(files, policy, findings)) return conclude();
+  checkPaths(files, findings);
+  const entrypoint = checkEntrypoint(manifest, files, findings);
+  checkRequests(manifest, policy.max_limits, findings);
+
+  const sources = pythonFiles(files);
+  const skillModules = new SkillModules(sources);
+  const ctx: AnalysisContext = {
+    imports: new ImportPolicy(policy.allow_imports, skillModules),
+    allowBuiltins: new Set(policy.allow_builtins),
+    parser,
+    deadline,
+  };
+  const seen = new Set<string>();
+  const parsed: ParsedFile[] = [];
+  for (const file of sources) {
+    const source = new SourceText(file, files[file] as string);
+    const report = reporterFor(source, findings, seen);
+    if (!checkText(source.text, report)) continue;
+    const outcome = await parser.parse(source.text, deadline);
+    if (outcome.kind === 'timeout') report('source-too-complex', 0, 'the review budget ran out while parsing this file');
+    else if (outcome.kind === 'too-deep') report('source-too-complex', outcome.at, 'nested deeper than the parser tree allows');
+    else {
+      checkParsedSource(source.text, outcome.root, outcome.errors, report);
+      // A tree with errors is the parser's guess: the file is refused for them, and no rule reads the guess.
+      if (outcome.errors.length === 0) parsed.push({ file, source, root: outcome.root });
+    }
+  }
+
+  const moduleNamesOf = new Map<string, Map<string, string>>();
+  for (const { file, source, root } of parsed) {
+    const bound = importBindings(source, root, file, ctx.imports);
+    moduleNamesOf.set(file, bound);
+    skillModules.bindings.set(SkillModules.moduleOfFile(file), bound);
+  }
+  for (const file of parsed) {
+    await analyseFile(file, moduleNamesOf.get(file.file) ?? new Map(), ctx, reporterFor(file.source, findings, seen));
+  }
+  const entry = parsed.find((file) => file.file === entrypoint);
+  if (entry) checkHandler(manifest, entry.source, entry.root, findings);
+  return conclude();
+}
