@@ -227,6 +227,19 @@ const ORDINARY: OrdinaryCase[] = [
       def run(inp):
           return {"a": "%(name)s is %(age)d" % inp, "b": Template("$name!").substitute(name=inp["name"])}
     ` } },
+  { name: 'exception classes of its own', decision: 'APPROVE', files: { 'main.py': py`
+      class SkillError(Exception):
+          pass
+      class Fatal(BaseException):
+          def __init__(self, code):
+              super().__init__(f"fatal {code}")
+              self.code = code
+      def run(inp):
+          try:
+              raise SkillError("bad input")
+          except SkillError as error:
+              return {"error": str(error), "kind": type(error).__name__}
+    ` } },
   { name: 'match statement', decision: 'APPROVE', files: { 'main.py': py`
       def run(inp):
           match inp:

@@ -180,9 +180,17 @@ export function isMangledPrivate(name: string): boolean {
   return /^_[A-Za-z0-9]\w*?__\w*[A-Za-z0-9]$/.test(name) && !isDunder(name) && !name.startsWith('__');
 }
 
+/** What ordinary code means by the escapes it most often writes. */
+const ALTERNATIVES: ReadonlyMap<string, string> = new Map([
+  ['__class__', '; type(x) gives the class'],
+  ['__dict__', '; dataclasses.asdict or an explicit dict gives the fields'],
+]);
+
 /** Why an attribute name climbs out, or null for an ordinary attribute. */
 export function escapeAttributeReason(name: string): { rule: 'dunder-attribute' | 'frame-attribute' | 'private-attribute'; why: string } | null {
-  if (isDunder(name) && !SAFE_DUNDER_ATTRIBUTES.has(name)) return { rule: 'dunder-attribute', why: 'a dunder attribute outside the data-model allowlist' };
+  if (isDunder(name) && !SAFE_DUNDER_ATTRIBUTES.has(name)) {
+    return { rule: 'dunder-attribute', why: `a dunder attribute outside the data-model allowlist${ALTERNATIVES.get(name) ?? ''}` };
+  }
   if (FRAME_ATTRIBUTES.has(name)) return { rule: 'frame-attribute', why: 'an attribute of frames, code objects, generators or tracebacks' };
   if (isMangledPrivate(name)) return { rule: 'private-attribute', why: "another class's private (name-mangled) attribute" };
   return null;
