@@ -245,6 +245,18 @@ export const ESCAPES: EscapeCase[] = [
   { name: 'from datetime import sys', reason: 'a from-import of a module-valued attribute', code: 'from datetime import sys\n' + RUN + '    return sys\n', rule: 'module-attribute', line: 1 },
   { name: 're enum under a short allowlist', reason: 're.enum is the enum module, outside this policy\'s allowlist',
     code: 'import re\n' + RUN + '    return re.enum\n', rule: 'module-attribute', line: 3, policy: { allow_imports: ['json', 'math', 'datetime', 're'] } },
+  { name: 'getattr of a module attribute', reason: "getattr(json, 'codecs') is json.codecs",
+    code: 'import json\n' + RUN + "    return getattr(json, 'codecs')\n", rule: 'module-attribute', line: 3 },
+  { name: 'module alias by assignment', reason: 'm = json makes m.codecs json.codecs',
+    code: 'import json\nm = json\n' + RUN + '    return m.codecs\n', rule: 'module-attribute', line: 4 },
+  { name: 'module passed as an argument', reason: 'a module handed on as a value: its attributes are read inside another function',
+    code: py`
+      import json
+      def pick(m):
+          return m.codecs
+      def run(inp):
+          return pick(json)
+    `, rule: null, line: null, decision: 'APPROVE', runtimeOnly: true },
   { name: 'random os', reason: 'random._os is the os module', code: 'import random\n' + RUN + "    return random._os.system('id')\n", rule: 'private-attribute', line: 3 },
   { name: 'get_type_hints', reason: 'get_type_hints evaluates strings as code', code: 'import typing\n' + RUN + '    return typing.get_type_hints(run)\n', rule: 'code-from-string', line: 3 },
   { name: 'ForwardRef', reason: 'a ForwardRef is a string evaluated as code', code: 'from typing import ForwardRef\n' + RUN + '    return 1\n', rule: 'code-from-string', line: 1 },

@@ -96,6 +96,9 @@ function checkNameTakingCall(ctx: AttributeContext, call: SyntaxNode, handled: S
       const why = refusedNameReason(name);
       if (why) ctx.report('getattr-name', arg.start, `${callName}(…, ${JSON.stringify(value)}): ${why}`);
     }
+    // getattr(json, 'codecs') is json.codecs
+    const module = spec.nameArgs === 'second' && positional[0] ? moduleOf(ctx, positional[0]) : null;
+    if (module && !spec.dotted) ctx.imports.checkAttribute(module, value, arg.start, ctx.report);
   }
   if (spec.nameArgs === 'any-literal' && literals === 0 && candidates.length > 0) dynamicName(ctx, callName, call);
 }

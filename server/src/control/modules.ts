@@ -100,6 +100,13 @@ export function importBindings(source: SourceText, root: SyntaxNode, file: strin
       }
     }
   }
+  // `m = json` makes m the module too (a module handed on as an argument is the guard's to catch)
+  for (const node of descendants(root)) {
+    const [left, , right] = node.type === 'assignment' ? node.children : [];
+    if (left?.type !== 'identifier' || right?.type !== 'identifier') continue;
+    const module = bound.get(pythonName(source.of(right)));
+    if (module) bound.set(pythonName(source.of(left)), module);
+  }
   return bound;
 }
 
