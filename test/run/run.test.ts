@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_ALLOW_IMPORTS } from '../../server/src/config/index.js';
 import { createControlLayer } from '../../server/src/control/index.js';
 import type { SkillSource } from '../../server/src/skill.js';
 import type { SkillStatus } from '../../server/src/store/types.js';
@@ -26,7 +27,8 @@ describe('POST /v1/skills/run', function () {
   let t: TestService;
 
   before(async function () {
-    t = await startTestService();
+    // The admin lets skills import sys, so a skill can write to stderr.
+    t = await startTestService({ control: { allow_imports: [...DEFAULT_ALLOW_IMPORTS, 'sys'] } });
   });
 
   after(async function () {
