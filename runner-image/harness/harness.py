@@ -12,8 +12,8 @@ Protocol (runner-image/harness/PROTOCOL.md has the full text):
             "\\x1eTE-RESULT <nonce> " + <JSON, ASCII only> + "\\n"
           with JSON  {"ok": true, "result": <the handler's return value>}
                  or  {"ok": false, "error": {"type": "...", "message": "...", "traceback": "..."}}
-          The nonce is chosen per run by the server and is not visible to the skill's code, so
-          nothing the skill prints can pass for the frame.
+          The nonce is chosen per run by the server and not handed to the skill's code, so what
+          the skill prints does not pass for the frame.
   stderr  what the skill writes there (its log). The harness writes there only when the job
           itself is unreadable (no nonce to frame an answer with).
   exit    0 after an ok frame, 1 after an error frame, 2 for an unreadable job.
