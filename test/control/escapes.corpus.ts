@@ -242,6 +242,7 @@ export const ESCAPES: EscapeCase[] = [
   { name: 'json codecs', reason: 'json.codecs is the codecs module', code: 'import json\n' + RUN + "    return json.codecs.open('x')\n", rule: 'module-attribute', line: 3 },
   { name: 'enum bltns', reason: 'enum.bltns is the builtins module', code: 'import enum\n' + RUN + "    return enum.bltns.eval('1')\n", rule: 'module-attribute', line: 3 },
   { name: 'typing sys', reason: 'typing.sys is the sys module', code: 'import typing\n' + RUN + '    return typing.sys\n', rule: 'module-attribute', line: 3 },
+  { name: 'logging os', reason: 'logging.os is the os module', code: 'import logging\n' + RUN + "    return logging.os.system('id')\n", rule: 'module-attribute', line: 3 },
   { name: 'from datetime import sys', reason: 'a from-import of a module-valued attribute', code: 'from datetime import sys\n' + RUN + '    return sys\n', rule: 'module-attribute', line: 1 },
   { name: 're enum under a short allowlist', reason: 're.enum is the enum module, outside this policy\'s allowlist',
     code: 'import re\n' + RUN + '    return re.enum\n', rule: 'module-attribute', line: 3, policy: { allow_imports: ['json', 'math', 'datetime', 're'] } },

@@ -113,6 +113,16 @@ describe('POST /v1/skills/run', function () {
     assert.match(res.body.logs, /second/);
   });
 
+  it('takes what a skill logs through logging as its log (logging is on the default allowlist)', async function () {
+    const code = 'import logging\n\nlog = logging.getLogger("tally")\n\ndef run(inp):\n    log.warning("counting %d items", len(inp["items"]))\n    return {"n": len(inp["items"])}\n';
+    await addSkill(t, skill('tally', code), 'active');
+    const res = await t.as('client').post('/v1/skills/run').send({ skill: 'tally', input: { items: [1, 2, 3] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+    assert.deepEqual(res.body.result, { n: 3 });
+    assert.match(res.body.logs, /counting 3 items/);
+  });
+
   it('fails a result that breaks the skill’s own output_schema', async function () {
     await addSkill(t, skill('liar', 'def run(inp):\n    return {"words": "many"}\n', { output_schema: { type: 'object', properties: { words: { type: 'integer' } } } }), 'active');
     const res = await t.as('client').post('/v1/skills/run').send({ skill: 'liar', input: {} });

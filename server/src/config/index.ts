@@ -39,7 +39,7 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
   'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
-  'calendar', 'zoneinfo', 'time',
+  'calendar', 'zoneinfo', 'time', 'logging',
 ];
 
 export function defaultConfig(): Config {

@@ -128,6 +128,10 @@ export const MODULE_VALUED_ATTRIBUTES: ReadonlyMap<string, ReadonlyMap<string, s
     enum: { bltns: 'builtins', sys: 'sys' },
     fractions: { math: 'math', numbers: 'numbers', operator: 'operator', re: 're', sys: 'sys' },
     json: { codecs: 'codecs', decoder: 'json.decoder', encoder: 'json.encoder', scanner: 'json.scanner' },
+    logging: {
+      atexit: 'atexit', collections: 'collections', io: 'io', os: 'os', re: 're', sys: 'sys', threading: 'threading',
+      time: 'time', traceback: 'traceback', warnings: 'warnings', weakref: 'weakref',
+    },
     re: { copyreg: 'copyreg', enum: 'enum', functools: 'functools' },
     statistics: { math: 'math', numbers: 'numbers', random: 'random', sys: 'sys' },
     textwrap: { re: 're' },
