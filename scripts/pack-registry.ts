@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../server/src/config/index.js';
 import { loadContracts } from '../server/src/contracts/index.js';
 import { BUNDLED_SKILLS_DIR } from '../server/src/paths.js';
-import { writeFileAtomic } from '../server/src/store/atomic.js';
+import { writeFileAtomic } from '../server/src/durable/index.js';
 import { bundledSkillNames } from '../server/src/store/bundled.js';
 import { readSkillFolder } from '../server/src/store/files.js';
 import { packSkill, packageDigest, type RegistryEntry } from '../server/src/store/index.js';

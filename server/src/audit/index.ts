@@ -5,7 +5,8 @@ import path from 'node:path';
 import { lockAuditDir } from './lock.js';
 import { WinstonAuditLog, type OpsLogger } from './log.js';
 import type { AuditLog } from './types.js';
-import { AuditFileWriter, syncDir } from './writer.js';
+import { fsyncDir } from '../durable/index.js';
+import { AuditFileWriter } from './writer.js';
 
 export type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
 export type { OpsLogger } from './log.js';
@@ -36,7 +37,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   if (!Number.isInteger(options.rotateBytes) || options.rotateBytes < 1) throw new RangeError('rotateBytes must be a positive integer');
   const dir = auditDir(options.dataDir);
   // A new audit folder's own entry must be durable too, or a crash could lose the whole log.
-  if (await mkdir(dir, { recursive: true, mode: 0o750 })) await syncDir(path.dirname(dir));
+  if (await mkdir(dir, { recursive: true, mode: 0o750 })) await fsyncDir(path.dirname(dir));
   const release = await lockAuditDir(dir);
   let opened: Awaited<ReturnType<typeof AuditFileWriter.open>>;
   try {

@@ -4,7 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyConfig } from '../config/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../durable/index.js';
 import type { Actor } from './index.js';
 
 export function sha256Hex(text: string): string {

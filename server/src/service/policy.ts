@@ -6,7 +6,7 @@ import type { Config, Limits } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
 import type { ControlPolicy } from '../control/types.js';
 import { ValidationError } from '../errors.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../durable/index.js';
 
 export interface LimitPolicy {
   defaults: Limits;

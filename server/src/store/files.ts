@@ -6,7 +6,7 @@ import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir } from 
 import path from 'node:path';
 import type { Contracts } from '../contracts/index.js';
 import type { SkillSource } from '../skill.js';
-import { fsyncDir } from './atomic.js';
+import { fsyncDir } from '../durable/index.js';
 import { parseManifest, renderManifest } from './manifest.js';
 import { checkSkillFiles, MANIFEST_FILE, refusal } from './rules.js';
 

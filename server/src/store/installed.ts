@@ -3,7 +3,7 @@
 // its contract stops the service rather than being taken for an empty store.
 import { readFile } from 'node:fs/promises';
 import type { Contracts } from '../contracts/index.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../durable/index.js';
 import type { SkillRecord } from './types.js';
 
 const FORMAT = 1;

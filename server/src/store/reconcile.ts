@@ -12,7 +12,7 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'winston';
 import { SKILL_NAME_PATTERN } from '../skill.js';
-import { fsyncDir } from './atomic.js';
+import { fsyncDir } from '../durable/index.js';
 import { exists, moveSkillFolder, removeIfEmpty } from './files.js';
 import { DRAFTS_DIR, INSTALLED_FILE, LOCK_NAME, TEMP_DIR, type StoreLayout } from './layout.js';
 import type { SkillRecord } from './types.js';

@@ -1,9 +1,9 @@
-// Atomic replacement of a file: readers see the old content or the new, never half of either, also
-// after a crash (the data is fsynced before the rename, the folder after it).
+// Durable file writes, shared by the store, the audit log, the limit policy and the key file.
 import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
+/** Makes a file's creation, rename or removal durable: the directory entry needs its own sync. */
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
@@ -13,6 +13,10 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Atomic replacement of a file: readers see the old content or the new, never half of either, also
+ * after a crash (the data is fsynced before the rename, the folder after it).
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
