@@ -76,6 +76,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     instanceId: randomBytes(6).toString('hex'),
     socketPath: config.sandbox.docker_socket,
     logger,
+    pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
   });
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const admission = new Admission(() => policy.limits);
@@ -93,6 +94,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     return 0;
   });
   if (leftovers > 0) logger.info('removed sandboxes left by an earlier run', { count: leftovers });
+  engine.warmUp();
 
   const readiness = {
     async problems(): Promise<string[]> {

@@ -37,7 +37,7 @@ export async function startTestService(overrides: ConfigFile = {}, logger: winst
   );
   const service = await createService(config, { contracts, logger });
   const agent = supertest(service.app);
-  return {
+  const test: TestService = {
     service,
     dataDir,
     keys,
@@ -47,8 +47,10 @@ export async function startTestService(overrides: ConfigFile = {}, logger: winst
       put: (url) => agent.put(url).set('Authorization', `Bearer ${keys[role]}`),
     }),
     async close() {
-      await service.close();
+      // The current service: a test that restarts the service puts the new one in `service`.
+      await test.service.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return test;
 }

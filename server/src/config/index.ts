@@ -48,7 +48,7 @@ export function defaultConfig(): Config {
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: 'tool-executor-runner:latest', runtime: 'runc', pool: { size: 0 } },
+    sandbox: { image: 'tool-executor-runner:latest', runtime: 'runc', pool: { size: 2 } },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },

@@ -55,6 +55,8 @@ export interface SandboxBackend {
   ping(): Promise<boolean>;
   /** True when the runner image is present on the engine. */
   imagePresent(): Promise<boolean>;
+  /** Starts preparing sandboxes ahead of runs, where the backend does (a warm pool); call it after removeLeftovers. */
+  warmUp(): void;
   /** Removes sandboxes this service left behind (an earlier crash); returns how many. */
   removeLeftovers(): Promise<number>;
   /** Stops background work (the warm pool) and removes what it holds. */

@@ -1,12 +1,14 @@
 // SandboxBackend on the Docker Engine API (dockerode). Each run gets its own ContainerRun, which
-// owns that container from create to remove; this class owns the connection to the engine.
+// owns that container from create (or from the warm pool) to remove; this class owns the
+// connection to the engine and the pool.
 import http from 'node:http';
 import Docker from 'dockerode';
 import { UnavailableError } from '../../errors.js';
-import type { RunJob, RunOptions, RunOutcome, SandboxBackend } from '../types.js';
-import { LABEL, RUN_ROLE, type SandboxSettings } from './container-options.js';
+import type { Limits, RunJob, RunOptions, RunOutcome, SandboxBackend } from '../types.js';
+import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
+import { WarmPool } from './pool.js';
 
 const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
@@ -21,6 +23,14 @@ export interface DockerBackendOptions {
   instanceId: string;
   socketPath?: string;
   logger?: EngineLogger;
+  /** Containers started ahead of runs (README "Speed"); without it, or with size 0, every run starts its own. */
+  pool?: {
+    size: number;
+    /** The cgroup limits containers start with before any run: the admin defaults in force. */
+    startLimits: () => Limits;
+    /** A container idle longer is replaced (default 5 minutes). */
+    maxIdleMs?: number;
+  };
 }
 
 const silentLogger: EngineLogger = { warn: () => undefined };
@@ -35,7 +45,9 @@ export class DockerBackend implements SandboxBackend {
   private readonly docker: Docker;
   private readonly settings: SandboxSettings;
   private readonly logger: EngineLogger;
-  private readonly runs = new Set<Promise<RunOutcome>>();
+  private readonly pool: WarmPool | null;
+  /** Runs in progress and containers still being removed after their run answered. */
+  private readonly runs = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(options: DockerBackendOptions) {
@@ -44,17 +56,23 @@ export class DockerBackend implements SandboxBackend {
     this.docker = new Docker(dockerOptions);
     this.settings = { image: options.image, runtime: options.runtime ?? 'runc', instanceId: options.instanceId, dataDir: options.dataDir };
     this.logger = options.logger ?? silentLogger;
+    const context = { docker: this.docker, settings: this.settings, logger: this.logger };
+    this.pool = options.pool && options.pool.size > 0 ? new WarmPool(context, options.pool) : null;
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.closed) throw new UnavailableError('the sandbox backend is shutting down', 5);
-    const run = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger }, job, options).execute();
-    this.runs.add(run);
-    try {
-      return await run;
-    } finally {
-      this.runs.delete(run);
-    }
+    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool }, job, options);
+    const outcome = containerRun.execute();
+    void outcome.finally(() => this.pool?.refill()).catch(() => undefined);
+    const settled = Promise.allSettled([outcome, containerRun.removed]);
+    this.runs.add(settled);
+    void settled.then(() => this.runs.delete(settled));
+    return outcome;
+  }
+
+  warmUp(): void {
+    if (!this.closed) this.pool?.start();
   }
 
   async ping(): Promise<boolean> {
@@ -77,28 +95,30 @@ export class DockerBackend implements SandboxBackend {
   }
 
   /**
-   * Removes run containers of this data_dir left by an earlier process (another instance id).
+   * Removes run and pool containers of this data_dir left by an earlier process (another instance id).
    * Containers of other data_dirs (other services or test processes on the same engine) are not ours.
    */
   async removeLeftovers(): Promise<number> {
     let found: Docker.ContainerInfo[];
     try {
-      found = await this.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL.dataDir}=${this.settings.dataDir}`, `${LABEL.role}=${RUN_ROLE}`] },
-      });
+      found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dataDir}=${this.settings.dataDir}`] } });
     } catch (error) {
       throw engineError(error, this.settings.image);
     }
-    const leftovers = found.filter((info) => info.Labels[LABEL.instance] !== this.settings.instanceId);
+    const ours = new Set([RUN_ROLE, POOL_ROLE]);
+    const leftovers = found.filter((info) => ours.has(info.Labels[LABEL.role] ?? '') && info.Labels[LABEL.instance] !== this.settings.instanceId);
     await Promise.all(leftovers.map((info) => this.removeContainer(info.Id)));
     return leftovers.length;
   }
 
-  /** Lets the runs in progress finish (each is bounded by its timeout), then closes the engine connections. */
+  /**
+   * Removes the warm pool, lets the runs in progress finish (each is bounded by its timeout) and their
+   * containers be removed, then closes the engine connections.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.runs]);
+    await this.pool?.close();
+    while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.agent.destroy();
   }
 

@@ -10,6 +10,9 @@ export const LABEL = {
 } as const;
 
 export const RUN_ROLE = 'run';
+/** Started ahead of time by the warm pool, waiting for its one job; it serves one run and is removed. */
+export const POOL_ROLE = 'pool';
+export type SandboxRole = typeof RUN_ROLE | typeof POOL_ROLE;
 
 /** The runner image's unprivileged user (scripts/build-runner-image.sh creates it). */
 export const RUNNER_USER = '65532:65532';
@@ -25,15 +28,34 @@ export interface SandboxSettings {
   dataDir: string;
 }
 
-export function runLabels(settings: SandboxSettings): Record<string, string> {
-  return { [LABEL.instance]: settings.instanceId, [LABEL.dataDir]: settings.dataDir, [LABEL.role]: RUN_ROLE };
+export function runLabels(settings: SandboxSettings, role: SandboxRole = RUN_ROLE): Record<string, string> {
+  return { [LABEL.instance]: settings.instanceId, [LABEL.dataDir]: settings.dataDir, [LABEL.role]: role };
+}
+
+/** The limits the kernel enforces through cgroups: the only ones a started container can still be given. */
+export type CgroupLimits = Pick<Limits, 'memory_mb' | 'cpus' | 'pids'>;
+
+export function sameCgroupLimits(a: CgroupLimits, b: CgroupLimits): boolean {
+  return a.memory_mb === b.memory_mb && a.cpus === b.cpus && a.pids === b.pids;
+}
+
+/** The HostConfig fields of the cgroup limits, the same at create and at `container.update`. */
+export function cgroupResources(limits: CgroupLimits): { Memory: number; MemorySwap: number; NanoCpus: number; PidsLimit: number } {
+  const memoryBytes = limits.memory_mb * MIB;
+  return {
+    Memory: memoryBytes,
+    // Equal to Memory means no swap at all: left unset, Docker grants as much swap again, and a
+    // memory bomb would thrash on swap until the timeout instead of ending as memory_exceeded.
+    MemorySwap: memoryBytes,
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    PidsLimit: limits.pids,
+  };
 }
 
 // CgroupnsMode is in the Engine API since 1.41 but not in @types/dockerode.
 type HostConfig = NonNullable<Docker.ContainerCreateOptions['HostConfig']> & { CgroupnsMode?: 'private' | 'host' };
 
-function hostConfig(settings: SandboxSettings, limits: Limits): HostConfig {
-  const memoryBytes = limits.memory_mb * MIB;
+function hostConfig(settings: SandboxSettings, limits: CgroupLimits): HostConfig {
   return {
     NetworkMode: 'none',
     ReadonlyRootfs: true,
@@ -41,12 +63,7 @@ function hostConfig(settings: SandboxSettings, limits: Limits): HostConfig {
     // The engine's default seccomp profile stays on: only no-new-privileges is added.
     SecurityOpt: ['no-new-privileges:true'],
     Privileged: false,
-    Memory: memoryBytes,
-    // Equal to Memory means no swap at all: left unset, Docker grants as much swap again, and a
-    // memory bomb would thrash on swap until the timeout instead of ending as memory_exceeded.
-    MemorySwap: memoryBytes,
-    NanoCpus: Math.round(limits.cpus * 1e9),
-    PidsLimit: limits.pids,
+    ...cgroupResources(limits),
     // The only writable place. noexec: nothing the skill writes there can be run as a program.
     Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${TMP_SIZE_BYTES},mode=1777` },
     Ulimits: [
@@ -70,15 +87,18 @@ function hostConfig(settings: SandboxSettings, limits: Limits): HostConfig {
   };
 }
 
-/** A fresh container for one run: the job comes in on stdin, nothing else is given to it. */
-export function runContainerOptions(settings: SandboxSettings, limits: Limits): Docker.ContainerCreateOptions {
+/**
+ * A fresh container for one run: the job comes in on stdin, nothing else is given to it. The warm
+ * pool creates the very same container, only labelled with its role, and started before the job is known.
+ */
+export function runContainerOptions(settings: SandboxSettings, limits: CgroupLimits, role: SandboxRole = RUN_ROLE): Docker.ContainerCreateOptions {
   return {
     Image: settings.image,
     User: RUNNER_USER,
     WorkingDir: '/tmp',
     // Nothing of the service's environment: no variable is inherited or passed.
     Env: [],
-    Labels: runLabels(settings),
+    Labels: runLabels(settings, role),
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,

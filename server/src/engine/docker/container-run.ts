@@ -1,15 +1,18 @@
-// One run, one container, one owner: create -> attach -> start -> job on stdin -> drain stdout and
-// stderr -> exit -> remove. Whatever happens on the way, `release()` in the finally kills and
-// removes the container and destroys the attach socket.
+// One run, one container, one owner: a started container (warm from the pool, or cold: create ->
+// attach -> start) -> job on stdin -> drain stdout and stderr -> outcome -> remove. The outcome is
+// known at the result frame, the harness's last act; the container's exit and removal then go on
+// after the answer, and `removed` settles when it is gone. Whatever happens on the way, `release()`
+// kills and removes the container and destroys the attach socket.
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { RunJob, RunOptions, RunOutcome } from '../types.js';
 import { runContainerOptions, type SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
-import { engineError, statusCodeOf } from './engine-errors.js';
+import { engineError } from './engine-errors.js';
 import { classify, EXIT_KILLED, type KillReason } from './outcome.js';
 import { RunOutput } from './output.js';
+import type { WarmPool } from './pool.js';
+import { StartedContainer } from './started-container.js';
 
 export interface EngineLogger {
   warn(message: string, meta?: Record<string, unknown>): unknown;
@@ -19,11 +22,19 @@ export interface ContainerRunContext {
   docker: Docker;
   settings: SandboxSettings;
   logger: EngineLogger;
+  /** Where started containers wait for runs; null: each run starts its own. */
+  pool: WarmPool | null;
 }
 
+// stdout and stderr come back over one socket, but the engine copies each from its own pipe: a
+// stderr line the skill wrote just before returning may arrive a moment after the frame on stdout.
+const AFTER_FRAME_MS = 10;
+
 export class ContainerRun {
-  private container: Docker.Container | null = null;
-  private attachSocket: Duplex | null = null;
+  /** Settles once the container is removed (never rejects); the outcome does not wait for it. */
+  readonly removed: Promise<void>;
+  private markRemoved: () => void = () => undefined;
+  private sandbox: StartedContainer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private killedFor: KillReason | null = null;
   private killing: Promise<void> = Promise.resolve();
@@ -37,34 +48,41 @@ export class ContainerRun {
   ) {
     this.output = new RunOutput(job.limits.output_bytes, this.nonce, options.onLog, (error) =>
       context.logger.warn('a log listener failed; the run goes on', { error: String(error) }));
+    this.removed = new Promise((resolve) => {
+      this.markRemoved = resolve;
+    });
   }
 
   async execute(): Promise<RunOutcome> {
-    const { docker, settings } = this.context;
     try {
-      const container = await docker.createContainer(runContainerOptions(settings, this.job.limits));
-      this.container = container;
-      // Attached before start, so not a byte of output is missed, with stdin on the same socket.
-      const socket = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as Duplex;
-      this.attachSocket = socket;
-      const drained = this.drain(socket);
-      await container.start();
+      const sandbox = await this.acquire();
+      this.sandbox = sandbox;
+      const answered = this.drain(sandbox);
+      // The time limit counts from the hand-over: the head start of a warm container is not the skill's.
       const handedOverAt = performance.now();
       // The kill comes from outside the container: nothing the skill does can stop or delay it.
       this.timer = setTimeout(() => this.kill('timeout'), this.job.limits.timeout_ms);
-      const exited = container.wait() as Promise<{ StatusCode: number }>;
-      socket.end(this.jobPayload());
-      const [{ StatusCode: exitCode }] = await Promise.all([exited, drained]);
-      const durationMs = Math.round(performance.now() - handedOverAt);
+      sandbox.handOver(this.jobPayload());
+      const durationMs = Math.round((await answered) - handedOverAt);
       this.stopTimer();
       const output = this.output.finish();
-      const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await this.oomKilled(container));
+      // With a frame the harness exits on its own, with the status the frame implies: no need to wait.
+      const answeredAtFrame = output.frame !== null && this.killedFor === null;
+      const exitCode = answeredAtFrame ? null : await sandbox.exitCode();
+      const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await sandbox.oomKilled());
       return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs });
     } catch (error) {
-      throw engineError(error, settings.image);
+      throw engineError(error, this.context.settings.image);
     } finally {
-      await this.release();
+      void this.release().finally(this.markRemoved);
     }
+  }
+
+  /** A warm container from the pool, given this run's limits, or a cold one started for this run. */
+  private async acquire(): Promise<StartedContainer> {
+    const { docker, settings, pool } = this.context;
+    const warm = await pool?.take(this.job.limits);
+    return warm ?? StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
   }
 
   /** The job as the harness reads it (runner-image/harness/PROTOCOL.md). */
@@ -73,37 +91,44 @@ export class ContainerRun {
     return Buffer.from(JSON.stringify({ nonce: this.nonce, files, entrypoint, handler, input: input ?? null, policy }));
   }
 
-  /** Reads stdout and stderr together until the container closes them, or until the output limit. */
-  private drain(socket: Duplex): Promise<void> {
+  /**
+   * Reads stdout and stderr together until the result frame is in (and a moment after, for stderr),
+   * the container closes its streams, or the output limit is reached; resolves with the time the
+   * skill's part ended (the frame's arrival, or the end of its output).
+   */
+  private drain(sandbox: StartedContainer): Promise<number> {
     const demuxer = new StreamDemuxer((stream, payload) => this.output.push(stream, payload));
     return new Promise((resolve) => {
-      socket.on('data', (chunk: Buffer) => {
-        if (demuxer.push(chunk)) return;
-        this.kill('output');
-        socket.destroy();
+      // Once answered, nothing more is read into the outcome or streamed to onLog.
+      let answered = false;
+      let frameAt: number | null = null;
+      const answer = (): void => {
+        if (answered) return;
+        answered = true;
+        resolve(frameAt ?? performance.now());
+      };
+      sandbox.receiveOutput({
+        data: (chunk) => {
+          if (answered) return;
+          if (!demuxer.push(chunk)) {
+            this.kill('output');
+            sandbox.stopReading();
+            answer();
+          } else if (this.output.hasFrame && frameAt === null) {
+            frameAt = performance.now();
+            setTimeout(answer, AFTER_FRAME_MS);
+          }
+        },
+        end: answer,
       });
-      // A reset connection ends the output as well; the exit code still comes from wait().
-      socket.once('error', () => resolve());
-      socket.once('end', () => resolve());
-      socket.once('close', () => resolve());
     });
   }
 
   private kill(reason: KillReason): void {
     // A timer that fires while the result is already in is not a timeout.
-    if (this.killedFor !== null || this.container === null || (reason === 'timeout' && this.output.hasFrame)) return;
+    if (this.killedFor !== null || this.sandbox === null || (reason === 'timeout' && this.output.hasFrame)) return;
     this.killedFor = reason;
-    // SIGKILL: a skill may ignore SIGTERM. A container that already exited answers 409: fine.
-    this.killing = this.container.kill({ signal: 'SIGKILL' }).then(
-      () => undefined,
-      () => undefined,
-    );
-  }
-
-  /** On cgroup v1 and v2 alike the engine records the kernel's OOM kill in the container's state. */
-  private async oomKilled(container: Docker.Container): Promise<boolean> {
-    const info = await container.inspect();
-    return info.State.OOMKilled === true;
+    this.killing = this.sandbox.kill();
   }
 
   private stopTimer(): void {
@@ -113,19 +138,16 @@ export class ContainerRun {
 
   private async release(): Promise<void> {
     this.stopTimer();
-    this.attachSocket?.destroy();
     await this.killing;
-    if (this.container === null) return;
+    if (this.sandbox === null) return;
     try {
-      // force: a container that still runs (an error above) is killed on the way.
-      await this.container.remove({ force: true, v: true });
+      // force: a container that still runs (an error above, or the harness still exiting) is killed on the way.
+      await this.sandbox.remove();
     } catch (error) {
-      if (statusCodeOf(error) !== 404) {
-        this.context.logger.warn('could not remove a sandbox container; it is removed at the next start', {
-          container: this.container.id,
-          error: String(error),
-        });
-      }
+      this.context.logger.warn('could not remove a sandbox container; it is removed at the next start', {
+        container: this.sandbox.id,
+        error: String(error),
+      });
     }
   }
 }

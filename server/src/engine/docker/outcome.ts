@@ -1,7 +1,7 @@
 // What a finished container run means for the user: the SPEC §3 status, result and error.
 import type { Limits, RunOutcome } from '../types.js';
 import type { CollectedOutput } from './output.js';
-import { parseFrame } from './frame.js';
+import { parseFrame, type HarnessFrame } from './frame.js';
 
 /** Why we killed the container ourselves, if we did. */
 export type KillReason = 'timeout' | 'output';
@@ -9,6 +9,7 @@ export type KillReason = 'timeout' | 'output';
 export interface RunFacts {
   limits: Limits;
   output: CollectedOutput;
+  /** The container's exit code; null when the run answered at the result frame without waiting for the exit. */
   exitCode: number | null;
   killedFor: KillReason | null;
   /** The engine's word that the kernel's OOM killer struck (read only when the exit says "killed"). */
@@ -25,7 +26,7 @@ function failed(type: string, message: string): Verdict {
   return { status: 'failed', result: null, error: { type, message } };
 }
 
-function verdict(facts: RunFacts): Verdict {
+function verdict(facts: RunFacts, frame: HarnessFrame | null): Verdict {
   const { limits, output, exitCode, killedFor } = facts;
   if (killedFor === 'output') {
     return { status: 'output_exceeded', result: null, error: { type: 'OutputExceeded', message: `the skill's output went past the limit of ${limits.output_bytes} bytes and was cut` } };
@@ -33,7 +34,6 @@ function verdict(facts: RunFacts): Verdict {
   if (killedFor === 'timeout') {
     return { status: 'timeout', result: null, error: { type: 'Timeout', message: `the skill ran longer than its limit of ${limits.timeout_ms} ms and was killed` } };
   }
-  const frame = output.frame === null ? null : parseFrame(output.frame);
   if (frame?.ok === true) return { status: 'succeeded', result: frame.result, error: null };
   if (frame?.ok === false) {
     const status = frame.error.type === 'MemoryError' ? 'memory_exceeded' : 'failed';
@@ -46,12 +46,19 @@ function verdict(facts: RunFacts): Verdict {
   return failed('NoResult', `the skill's process ended with exit code ${exitCode ?? 'unknown'} without a result`);
 }
 
+/** The status the harness exits with right after its frame (PROTOCOL.md): 0 after ok, 1 after an error. */
+function harnessExitCode(frame: HarnessFrame | null): number | null {
+  if (frame === null) return null;
+  return frame.ok ? 0 : 1;
+}
+
 export function classify(facts: RunFacts): RunOutcome {
+  const frame = facts.output.frame === null ? null : parseFrame(facts.output.frame);
   return {
-    ...verdict(facts),
+    ...verdict(facts, frame),
     logs: facts.output.logs,
     logs_truncated: facts.output.logsTruncated,
-    exit_code: facts.exitCode,
+    exit_code: facts.exitCode ?? harnessExitCode(frame),
     duration_ms: facts.durationMs,
   };
 }

@@ -1,0 +1,165 @@
+// A warm container is as fresh and as walled as a cold one (SPEC §5): every run here is served by a
+// container the pool started ahead of time (each test proves it did), under a policy that lets the
+// skill try everything, so what stops it is the container. The pool starts its containers with
+// 128 MB, 1 CPU and 64 pids (TEST_LIMITS); runs that ask for less get it through an update first.
+import assert from 'node:assert/strict';
+import { assertNoContainersLeft, PERMISSIVE_POLICY, py, skillJob, testBackend } from '../helpers/docker.js';
+import type { RunJob, RunOutcome } from '../../server/src/engine/index.js';
+import { containerExists, poolFilled } from './helpers.js';
+
+const POOL_SIZE = 2;
+const permissive = { policy: PERMISSIVE_POLICY };
+const MIB = 1024 * 1024;
+
+describe('pool: a warm container has every wall of a cold one', () => {
+  const { backend, dataDir } = testBackend('pool-walls', { size: POOL_SIZE });
+
+  before(() => backend.warmUp());
+
+  after(async () => {
+    await backend.close();
+    await assertNoContainersLeft(dataDir);
+  });
+
+  /**
+   * Runs `job` on a full pool and checks that one of the containers waiting before it served it (the
+   * skill returns its hostname, or prints it first when it ends without a result) and is gone.
+   */
+  async function runWarm(job: RunJob): Promise<RunOutcome> {
+    const waiting = await poolFilled(dataDir, POOL_SIZE);
+    assert.equal(waiting.length, POOL_SIZE, 'the pool is full before the run');
+    const outcome = await backend.run(job);
+    const hostname = (outcome.result as { hostname?: string } | null)?.hostname ?? outcome.logs.split('\n')[0];
+    assert.ok(hostname !== undefined && waiting.includes(hostname), `served by ${hostname}, not one of the warm ${waiting.join(', ')}`);
+    const deadline = Date.now() + 10_000;
+    let gone: string[] = [];
+    while (gone.length === 0 && Date.now() < deadline) {
+      gone = [];
+      for (const id of waiting) if (!(await containerExists(id))) gone.push(id);
+      if (gone.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(gone.length, 1, 'exactly one warm container served the run and was removed');
+    return outcome;
+  }
+
+  it('has no network: no interface but loopback, no connection out', async () => {
+    const outcome = await runWarm(skillJob(py`
+      import os, socket
+      def run(inp):
+          try:
+              socket.create_connection(('1.1.1.1', 53), timeout=2).close()
+              connect = 'connected'
+          except OSError as error:
+              connect = type(error).__name__
+          interfaces = [line.split(':')[0].strip() for line in open('/proc/net/dev').read().splitlines()[2:]]
+          return {'hostname': os.uname().nodename, 'connect': connect, 'interfaces': interfaces}
+    `, permissive));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const seen = outcome.result as { connect: string; interfaces: string[] };
+    assert.notEqual(seen.connect, 'connected');
+    assert.deepEqual(seen.interfaces, ['lo']);
+  });
+
+  it('has a read-only root, a noexec /tmp, a non-root user, no capabilities, no-new-privileges and seccomp', async () => {
+    const outcome = await runWarm(skillJob(py`
+      import os
+      def run(inp):
+          try:
+              open('/etc/te-probe', 'w').write('x')
+              root = 'written'
+          except OSError as error:
+              root = type(error).__name__
+          status = dict(line.split(':\t', 1) for line in open('/proc/self/status').read().splitlines() if ':\t' in line)
+          tmp = [line for line in open('/proc/mounts') if ' /tmp ' in line][0]
+          return {'hostname': os.uname().nodename, 'root': root, 'tmp': tmp, 'uid': os.getuid(),
+                  'CapEff': status['CapEff'], 'NoNewPrivs': status['NoNewPrivs'], 'Seccomp': status['Seccomp']}
+    `, permissive));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const seen = outcome.result as Record<string, string | number>;
+    assert.match(String(seen.root), /Error$/);
+    assert.match(String(seen.tmp), /\bnoexec\b/);
+    assert.equal(seen.uid, 65532);
+    assert.equal(seen.CapEff, '0000000000000000');
+    assert.equal(seen.NoNewPrivs, '1');
+    assert.equal(seen.Seccomp, '2');
+  });
+
+  it('runs under the run\'s own memory, swap, CPU and pids limits, not the pool\'s', async () => {
+    const outcome = await runWarm(skillJob(py`
+      import os
+      def cgroup(path):
+          return open('/sys/fs/cgroup/' + path).read().strip()
+      def run(inp):
+          return {'hostname': os.uname().nodename,
+                  'memory': int(cgroup('memory/memory.limit_in_bytes')), 'memsw': int(cgroup('memory/memory.memsw.limit_in_bytes')),
+                  'pids': cgroup('pids/pids.max'),
+                  'cpu': int(cgroup('cpu/cpu.cfs_quota_us')) / int(cgroup('cpu/cpu.cfs_period_us'))}
+    `, { ...permissive, limits: { memory_mb: 48, cpus: 0.25, pids: 20 } }));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    assert.deepEqual(outcome.result, { hostname: (outcome.result as { hostname: string }).hostname, memory: 48 * MIB, memsw: 48 * MIB, pids: '20', cpu: 0.25 });
+  });
+
+  it('ends a memory bomb as memory_exceeded under a memory limit below the pool\'s', async () => {
+    const outcome = await runWarm(skillJob(py`
+      import os
+      def run(inp):
+          print(os.uname().nodename)
+          hoard = []
+          while True:
+              hoard.append(b'x' * (1 << 20))
+    `, { ...permissive, limits: { memory_mb: 48 } }));
+    assert.equal(outcome.status, 'memory_exceeded', JSON.stringify(outcome.error));
+  });
+
+  it('stops a fork bomb at a pids limit below the pool\'s', async () => {
+    const outcome = await runWarm(skillJob(py`
+      import os, time
+      def run(inp):
+          children = 0
+          try:
+              while True:
+                  if os.fork() == 0:
+                      time.sleep(30)
+                      os._exit(0)
+                  children += 1
+          except OSError as error:
+              return {'hostname': os.uname().nodename, 'children': children, 'error': type(error).__name__}
+    `, { ...permissive, limits: { pids: 16 } }));
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+    const { children, error } = outcome.result as { children: number; error: string };
+    assert.ok(children > 0 && children < 16, `${children} children`);
+    assert.equal(error, 'BlockingIOError');
+  });
+
+  describe('the time limit counts from the hand-over, not from the container\'s start', () => {
+    const IDLE_MS = 1500;
+
+    it('lets a skill that needs 700 ms of a 1000 ms limit finish in a container that waited 1.5 s', async () => {
+      await poolFilled(dataDir, POOL_SIZE);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      const outcome = await runWarm(skillJob(py`
+        import os, time
+        def run(inp):
+            time.sleep(0.7)
+            return {'hostname': os.uname().nodename}
+      `, { ...permissive, limits: { timeout_ms: 1000 } }));
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+      assert.ok(outcome.duration_ms >= 700 && outcome.duration_ms < 1000, `duration ${outcome.duration_ms} ms`);
+    });
+
+    it('kills a busy loop at its limit after the hand-over', async () => {
+      await poolFilled(dataDir, POOL_SIZE);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      const outcome = await runWarm(skillJob(py`
+        import os
+        def run(inp):
+            print(os.uname().nodename)
+            while True:
+                pass
+      `, { ...permissive, limits: { timeout_ms: 1000 } }));
+      assert.equal(outcome.status, 'timeout');
+      assert.equal(outcome.exit_code, 137);
+      assert.ok(outcome.duration_ms >= 1000 && outcome.duration_ms < 2000, `duration ${outcome.duration_ms} ms`);
+    });
+  });
+});
