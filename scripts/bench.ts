@@ -1,0 +1,199 @@
+// npm run bench: every benchmark of the service in one run on this machine, each beside the
+// baseline it is judged against, measured in the same run:
+// - run latency at one client through the real HTTP server (main.js, warm pool as configured by
+//   default) against `docker run --rm -i` of the runner image doing the same word count;
+// - throughput at 8 clients against raw engine churn (create/start/wait/remove), measured before
+//   and after the service's turn, as the machine may be shared;
+// - the server's peak RSS during the 8-client run (VmHWM of the server process);
+// - the control layer's review cost (bench-review) and the audit log's cost (bench-audit).
+// Figures, not assertions: the table shows each target and whether this run met it.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { DEFAULT_ALLOW_IMPORTS, defaultConfig, type Limits } from '../server/src/config/index.js';
+import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/docker/container-options.js';
+import { PROJECT_ROOT } from '../server/src/paths.js';
+import { benchAudit } from './bench-audit.js';
+import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
+import { benchReview } from './bench-review.js';
+import { startBenchServer, type BenchServer } from './bench-server.js';
+
+const CLIENTS = 8;
+const LATENCY_RUNS = 40;
+const BACK_TO_BACK_RUNS = 30;
+const DOCKER_RUNS = 15;
+// One client that sends its next run a moment after the last answer, as an agent calling tools
+// does. Back to back, one client outruns the engine's container churn, and the figure would be
+// the throughput row's again (it is printed as well).
+const THINK_MS = 250;
+const CHURN_MS = 12_000;
+const THROUGHPUT_MS = 15_000;
+const TEXT = 'the quick brown fox jumps over the lazy dog';
+
+// word-count's manifest limits over the admin defaults, as the service computes them.
+const WORD_COUNT_LIMITS: Limits = { ...defaultConfig().limits.defaults, timeout_ms: 5000, memory_mb: 128, cpus: 0.5 };
+
+const TARGETS = { latencyRatio: 0.1, throughputRatio: 0.8, peakRssMb: 200 };
+
+interface Latency {
+  runs: number;
+  p50: number;
+  p99: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function latency(samplesMs: number[]): Latency {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { runs: sorted.length, p50: at(0.5), p99: at(0.99) };
+}
+
+async function runWordCount(server: BenchServer): Promise<{ queuedMs: number }> {
+  const { status, body } = await server.run({ skill: 'word-count', input: { text: TEXT } });
+  if (status !== 200 || body.status !== 'succeeded' || body.result?.words !== 9) {
+    throw new Error(`a run did not succeed: ${status} ${JSON.stringify(body).slice(0, 400)}`);
+  }
+  return { queuedMs: body.queued_ms as number };
+}
+
+async function sequentialLatency(runs: number, thinkMs: number, once: () => Promise<unknown>): Promise<Latency> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const startedAt = performance.now();
+    await once();
+    samples.push(performance.now() - startedAt);
+    if (thinkMs > 0) await sleep(thinkMs);
+  }
+  return latency(samples);
+}
+
+async function serverThroughput(server: BenchServer): Promise<{ runs: number; perSecond: number; latency: Latency; maxQueuedMs: number }> {
+  const samples: number[] = [];
+  let maxQueuedMs = 0;
+  const startedAt = performance.now();
+  const deadline = startedAt + THROUGHPUT_MS;
+  let lastDoneAt = startedAt;
+  const client = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t = performance.now();
+      const { queuedMs } = await runWordCount(server);
+      lastDoneAt = performance.now();
+      samples.push(lastDoneAt - t);
+      maxQueuedMs = Math.max(maxQueuedMs, queuedMs);
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  return { runs: samples.length, perSecond: samples.length / ((lastDoneAt - startedAt) / 1000), latency: latency(samples), maxQueuedMs };
+}
+
+/** Waits until the server's pool has `size` containers waiting (or gives up after 30 s). */
+async function poolFilled(docker: Docker, dataDir: string, size: number): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  let running = 0;
+  while (Date.now() < deadline) {
+    const found = await docker.listContainers({ filters: { label: [`${LABEL.dataDir}=${dataDir}`, `${LABEL.role}=${POOL_ROLE}`], status: ['running'] } });
+    running = found.length;
+    if (running >= size) break;
+    await sleep(200);
+  }
+  return running;
+}
+
+async function removeContainersOf(docker: Docker, dataDir: string): Promise<number> {
+  const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL.dataDir}=${dataDir}`] } });
+  await Promise.all(left.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
+  return left.length;
+}
+
+async function wordCountJob(): Promise<string> {
+  const code = await readFile(path.join(PROJECT_ROOT, 'skills', 'word-count', 'main.py'), 'utf8');
+  return JSON.stringify({
+    nonce: randomBytes(16).toString('hex'), files: { 'main.py': code }, entrypoint: 'main.py', handler: 'run',
+    input: { text: TEXT }, policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [] },
+  });
+}
+
+const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+
+function printTable(rows: Array<[string, string, string]>): void {
+  const width = rows.reduce((max, [name]) => Math.max(max, name.length), 0);
+  const figureWidth = rows.reduce((max, [, figure]) => Math.max(max, figure.length), 0);
+  for (const [name, figure, target] of rows) console.log(`${name.padEnd(width)}  ${figure.padEnd(figureWidth)}  ${target}`.trimEnd());
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'te-bench-'));
+  const agent = new http.Agent({ keepAlive: true });
+  const docker = new Docker({ socketPath: '/var/run/docker.sock', agent } as Docker.DockerOptions);
+  const config = defaultConfig();
+  const baseline: SandboxSettings = { image: config.sandbox.image, runtime: config.sandbox.runtime, instanceId: 'bench-baseline', dataDir: path.join(dir, 'baseline') };
+  let server: BenchServer | undefined;
+  try {
+    const engine = await docker.version();
+    // --pool-size N measures another pool size than the default (written into the server's config).
+    const sizeArg = process.argv.indexOf('--pool-size');
+    const poolSize = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : config.sandbox.pool.size;
+    console.log(`Tool Executor benchmarks, ${new Date().toISOString()}: ${os.cpus().length} CPUs, Docker ${engine.Version}, ` +
+      `image ${config.sandbox.image}, sandbox.pool.size ${poolSize}, limits.concurrency ${config.limits.concurrency}\n`);
+
+    server = await startBenchServer(dir, `sandbox: {pool: {size: ${poolSize}}}`);
+    const waiting = await poolFilled(docker, server.dataDir, poolSize);
+    for (let i = 0; i < 5; i++) await runWordCount(server); // warm-up: JIT, first review, first audit file
+    await sleep(1000);
+
+    const pooled = await sequentialLatency(LATENCY_RUNS, THINK_MS, () => runWordCount(server!));
+    const backToBack = await sequentialLatency(BACK_TO_BACK_RUNS, 0, () => runWordCount(server!));
+    const job = await wordCountJob();
+    const args = dockerRunArgs(baseline, WORD_COUNT_LIMITS);
+    const dockerRun = await sequentialLatency(DOCKER_RUNS, THINK_MS, () => timeDockerRun(args, job, /TE-RESULT [0-9a-f]+ \{"ok":true,"result":\{"words":9\}\}/));
+
+    const churnBefore = await rawChurn(baseline, WORD_COUNT_LIMITS, CLIENTS, CHURN_MS);
+    await sleep(1000);
+    const peakReset = await server.resetPeakRss();
+    const idle = await server.memory();
+    const loaded = await serverThroughput(server);
+    const memory = await server.memory();
+    await sleep(1000);
+    const churnAfter = await rawChurn(baseline, WORD_COUNT_LIMITS, CLIENTS, CHURN_MS);
+
+    await server.stop();
+    server = undefined;
+    const review = await benchReview();
+    const audit = await benchAudit();
+
+    const churn: ChurnResult = {
+      containers: churnBefore.containers + churnAfter.containers,
+      elapsedMs: churnBefore.elapsedMs + churnAfter.elapsedMs,
+      perSecond: (churnBefore.containers + churnAfter.containers) / ((churnBefore.elapsedMs + churnAfter.elapsedMs) / 1000),
+    };
+    const latencyRatio = pooled.p50 / dockerRun.p50;
+    const throughputRatio = loaded.perSecond / churn.perSecond;
+    printTable([
+      ['measure', 'figure', 'target'],
+      ['run latency, 1 client, warm pool', `p50 ${ms(pooled.p50)} ms, p99 ${ms(pooled.p99)} ms (${pooled.runs} runs, ${THINK_MS} ms apart; ${waiting} of ${poolSize} warm at start)`, ''],
+      ['docker run --rm -i, same job and walls', `p50 ${ms(dockerRun.p50)} ms, p99 ${ms(dockerRun.p99)} ms (${dockerRun.runs} runs)`, ''],
+      ['latency ratio (p50 / p50)', latencyRatio.toFixed(3), `<= ${TARGETS.latencyRatio}  ${verdict(latencyRatio <= TARGETS.latencyRatio)}`],
+      ['run latency, 1 client, back to back', `p50 ${ms(backToBack.p50)} ms, p99 ${ms(backToBack.p99)} ms (${backToBack.runs} runs)`, '(no target)'],
+      [`throughput, ${CLIENTS} clients`, `${loaded.perSecond.toFixed(1)} runs/s (${loaded.runs} runs; p50 ${ms(loaded.latency.p50)} ms, p99 ${ms(loaded.latency.p99)} ms; max queued ${loaded.maxQueuedMs} ms)`, ''],
+      [`raw engine churn, ${CLIENTS} clients`, `${churn.perSecond.toFixed(1)} containers/s (before ${churnBefore.perSecond.toFixed(1)}, after ${churnAfter.perSecond.toFixed(1)})`, ''],
+      ['throughput ratio', throughputRatio.toFixed(2), `>= ${TARGETS.throughputRatio}  ${verdict(throughputRatio >= TARGETS.throughputRatio)}`],
+      [`server peak RSS, ${CLIENTS} clients`, `${memory.peakMb.toFixed(1)} MB (idle before ${idle.rssMb.toFixed(1)} MB${peakReset ? '' : '; peak since start: clear_refs refused'})`, `<= ${TARGETS.peakRssMb} MB  ${verdict(memory.peakMb <= TARGETS.peakRssMb)}`],
+      [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
+      ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
+      [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],
+    ]);
+  } finally {
+    await server?.stop();
+    const left = (await removeContainersOf(docker, path.join(dir, 'data'))) + (await removeContainersOf(docker, baseline.dataDir));
+    if (left > 0) console.error(`removed ${left} container(s) the benchmark left behind`);
+    agent.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
