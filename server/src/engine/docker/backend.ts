@@ -64,7 +64,6 @@ export class DockerBackend implements SandboxBackend {
     if (this.closed) throw new UnavailableError('the sandbox backend is shutting down', 5);
     const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool }, job, options);
     const outcome = containerRun.execute();
-    void outcome.finally(() => this.pool?.refill()).catch(() => undefined);
     const settled = Promise.allSettled([outcome, containerRun.removed]);
     this.runs.add(settled);
     void settled.then(() => this.runs.delete(settled));
