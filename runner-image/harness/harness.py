@@ -14,8 +14,11 @@ Protocol (runner-image/harness/PROTOCOL.md has the full text):
                  or  {"ok": false, "error": {"type": "...", "message": "...", "traceback": "..."}}
           The nonce is chosen per run by the server and not handed to the skill's code, so what
           the skill prints does not pass for the frame.
-  stderr  what the skill writes there (its log). The harness writes there only when the job
-          itself is unreadable (no nonce to frame an answer with).
+  stderr  what the skill writes there (its log), then, just before the frame, one end mark:
+            "\\x1eTE-END <nonce> \\n"
+          The engine copies stdout and stderr on separate pipes; the server answers once the frame
+          and the end mark are both in, so no stderr line is lost. Without a readable job (no
+          nonce) the harness writes its complaint there and no mark.
   exit    0 after an ok frame, 1 after an error frame, 2 for an unreadable job.
 
 Error types the harness itself reports: ProtocolError, EntrypointNotFound, HandlerNotFound,
@@ -41,6 +44,7 @@ finally:
     sys.path.remove(HARNESS_DIR)
 
 FRAME_MARKER = b'\x1eTE-RESULT '
+END_MARKER = b'\x1eTE-END '
 MAX_MESSAGE_CHARS = 4000
 MAX_TRACEBACK_CHARS = 16000
 ZONEINFO_ROOTS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo', '/etc/zoneinfo')
@@ -208,17 +212,25 @@ def flush(streams):
             pass  # a closed or replaced stream: the frame goes out through our own descriptor anyway
 
 
-def write_frame(fd, nonce, frame, streams):
-    flush(streams)
-    data = memoryview(FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
+def write_all(fd, data):
+    data = memoryview(data)
     while data:
         data = data[os.write(fd, data):]
+
+
+def write_frame(fds, nonce, frame, streams):
+    """stderr's end mark, then the frame: the server answers once both are in, since the engine
+    copies the two streams on separate pipes and either may arrive first."""
+    flush(streams)
+    frame_fd, end_fd = fds
+    write_all(end_fd, END_MARKER + nonce.encode('ascii') + b' \n')
+    write_all(frame_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
 
 
 def main():
     # Our own descriptor and stream objects, taken before any skill code runs: the skill may
     # replace or close sys.stdout, the frame still goes out.
-    frame_fd = os.dup(sys.stdout.fileno())
+    frame_fds = (os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno()))
     configure_streams()
     streams = (sys.stdout, sys.stderr)
     try:
@@ -230,7 +242,7 @@ def main():
     harness_pid = os.getpid()
     ok, frame = run(job)
     if os.getpid() == harness_pid:
-        write_frame(frame_fd, job['nonce'], frame, streams + (sys.stdout, sys.stderr))
+        write_frame(frame_fds, job['nonce'], frame, streams + (sys.stdout, sys.stderr))
     else:
         # A process the skill forked came back from the handler: only the harness answers.
         flush(streams + (sys.stdout, sys.stderr))

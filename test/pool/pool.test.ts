@@ -71,6 +71,31 @@ describe('pool: one fresh container per run, kept full, gone when done', () => {
     });
   });
 
+  it('answers only once stderr is complete: a line written just before returning is always in the log', async () => {
+    const { backend, dataDir } = testBackend('pool-stderr', { size: 2 });
+    const lastWords = skillJob(py`
+      import sys
+
+      def run(inp):
+          print('out', inp['i'])
+          sys.stderr.write('err %d\n' % inp['i'])
+          return inp['i']
+    `, { policy: PERMISSIVE_POLICY });
+    try {
+      backend.warmUp();
+      for (let i = 0; i < 20; i++) {
+        const outcome = await backend.run({ ...lastWords, input: { i } });
+        assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
+        assert.equal(outcome.result, i);
+        assert.ok(outcome.logs.includes(`err ${i}\n`) && outcome.logs.includes(`out ${i}\n`), `run ${i} lost a line: ${JSON.stringify(outcome.logs)}`);
+        assert.ok(!outcome.logs.includes('\u001e'), 'the end mark is not part of the log');
+      }
+    } finally {
+      await backend.close();
+    }
+    await assertNoContainersLeft(dataDir);
+  });
+
   it('replaces containers that waited longer than maxIdleMs', async () => {
     const { backend, dataDir } = testBackend('pool-stale', { size: 1, maxIdleMs: 1000 });
     try {

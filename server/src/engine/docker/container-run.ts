@@ -26,11 +26,6 @@ export interface ContainerRunContext {
   pool: WarmPool | null;
 }
 
-// stdout and stderr come back over one socket, but the engine copies each from its own pipe: a
-// stderr line the skill wrote just before returning may arrive after the frame on stdout. Measured
-// at load average 8 on 2 cores: 81 of 300 runs had such a line, 79 within 0.35 ms, one 1.3 ms late,
-// one 25 ms (a stalled copier, which no short wait covers; README "Speed").
-const AFTER_FRAME_MS = 5;
 // After an answer at the frame, the removal waits a moment: by then the harness has exited on its
 // own, and the removal no longer competes with the response for the CPU (on 2 cores: 36 -> 29 ms
 // per run over HTTP).
@@ -101,20 +96,19 @@ export class ContainerRun {
   }
 
   /**
-   * Reads stdout and stderr together until the result frame is in (and a moment after, for stderr),
-   * the container closes its streams, or the output limit is reached; resolves with the time the
-   * skill's part ended (the frame's arrival, or the end of its output).
+   * Reads stdout and stderr together until the result frame and stderr's end mark are in (stdout and
+   * stderr travel on separate pipes, so neither alone says the other is complete), the container
+   * closes its streams, or the output limit is reached; resolves with the time the skill's part ended.
    */
   private drain(sandbox: StartedContainer): Promise<number> {
     const demuxer = new StreamDemuxer((stream, payload) => this.output.push(stream, payload));
     return new Promise((resolve) => {
       // Once answered, nothing more is read into the outcome or streamed to onLog.
       let answered = false;
-      let frameAt: number | null = null;
       const answer = (): void => {
         if (answered) return;
         answered = true;
-        resolve(frameAt ?? performance.now());
+        resolve(performance.now());
       };
       sandbox.receiveOutput({
         data: (chunk) => {
@@ -123,9 +117,8 @@ export class ContainerRun {
             this.kill('output');
             sandbox.stopReading();
             answer();
-          } else if (this.output.hasFrame && frameAt === null) {
-            frameAt = performance.now();
-            setTimeout(answer, AFTER_FRAME_MS);
+          } else if (this.output.complete) {
+            answer();
           }
         },
         end: answer,

@@ -1,11 +1,12 @@
-// The harness ends its stdout with one result frame, "\x1eTE-RESULT <nonce> <json>\n"
-// (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
+// The harness ends its stdout with one result frame, "\x1eTE-RESULT <nonce> <json>\n", and its
+// stderr with one end mark, "\x1eTE-END <nonce> \n" (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
 // skill's code, so nothing the skill prints passes for the frame. This finds the frame in the
 // decoded stdout and passes everything else on as log, holding back only what could be the
 // beginning of the marker.
 import type { RunError } from '../types.js';
 
 export const FRAME_PREFIX = '\u001eTE-RESULT ';
+export const END_PREFIX = '\u001eTE-END ';
 // The record separator: a log tail is held back only when it could be the start of a frame, which
 // needs this rare character, so ordinary lines (and their newlines) stream at once.
 const MARKER_START = '\u001e';
@@ -20,8 +21,8 @@ export class FrameScanner {
   private partialFrame: string | null = null;
   private completeFrame: string | null = null;
 
-  constructor(nonce: string) {
-    this.marker = `${FRAME_PREFIX}${nonce} `;
+  constructor(nonce: string, prefix: string = FRAME_PREFIX) {
+    this.marker = `${prefix}${nonce} `;
   }
 
   /** The frame's JSON text, once its closing newline arrived. */

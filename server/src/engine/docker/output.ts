@@ -2,7 +2,7 @@
 // the result frame taken out of stdout, and the rest streamed to onLog and kept as the log.
 import type { LogChunk } from '../types.js';
 import type { StreamName } from './demux.js';
-import { FrameScanner } from './frame.js';
+import { END_PREFIX, FrameScanner } from './frame.js';
 
 export interface CollectedOutput {
   logs: string;
@@ -19,6 +19,9 @@ export class RunOutput {
     stderr: new TextDecoder('utf-8', { ignoreBOM: true }),
   };
   private readonly scanner: FrameScanner;
+  /** stderr's end mark: the engine copies stdout and stderr on separate pipes, so the frame on
+   * stdout says nothing of whether stderr is all in; the mark does. */
+  private readonly stderrEnd: FrameScanner;
   private readonly logParts: string[] = [];
   private receivedBytes = 0;
   private cut = false;
@@ -30,6 +33,7 @@ export class RunOutput {
     private readonly onLogError: (error: unknown) => void,
   ) {
     this.scanner = new FrameScanner(nonce);
+    this.stderrEnd = new FrameScanner(nonce, END_PREFIX);
   }
 
   /** True once the output went past the limit: what came after it is cut. */
@@ -40,6 +44,11 @@ export class RunOutput {
   /** True once the result frame has arrived whole. */
   get hasFrame(): boolean {
     return this.scanner.frame !== null;
+  }
+
+  /** True once the frame and stderr's end mark are in: everything the run wrote has arrived. */
+  get complete(): boolean {
+    return this.scanner.frame !== null && this.stderrEnd.frame !== null;
   }
 
   /** One payload from the container; returns false once the limit is reached (stop reading). */
@@ -60,11 +69,12 @@ export class RunOutput {
     this.addText('stdout', this.decoders.stdout.decode());
     this.addText('stderr', this.decoders.stderr.decode());
     this.addLog('stdout', this.scanner.end());
+    this.addLog('stderr', this.stderrEnd.end());
     return { logs: this.logParts.join(''), logsTruncated: this.cut, frame: this.scanner.frame };
   }
 
   private addText(stream: StreamName, text: string): void {
-    this.addLog(stream, stream === 'stdout' ? this.scanner.push(text) : text);
+    this.addLog(stream, (stream === 'stdout' ? this.scanner : this.stderrEnd).push(text));
   }
 
   private addLog(stream: StreamName, data: string): void {
