@@ -32,14 +32,16 @@ export function uniqueDataDir(name: string): string {
 
 /**
  * `TE_TEST_POOL_SIZE=2 npx mocha dist/test/engine/*.test.js` runs the engine's tests through warm
- * containers (the pool starts at a file's first run; later runs take a warm one while any waits).
+ * containers (the pool starts at a file's first run; later runs take a warm one while any waits);
+ * `TE_TEST_RUNTIME=runsc` runs them under gVisor (registered with the engine as `runsc`).
  */
 const TEST_POOL_SIZE = Number(process.env.TE_TEST_POOL_SIZE ?? 0);
+export const TEST_RUNTIME = process.env.TE_TEST_RUNTIME ?? 'runc';
 
 export function testBackend(name: string, pool: { size?: number; maxIdleMs?: number } = {}): { backend: ReturnType<typeof createDockerBackend>; dataDir: string } {
   const dataDir = uniqueDataDir(name);
   const backend = createDockerBackend({
-    image: RUNNER_IMAGE, runtime: 'runc', dataDir, instanceId: randomBytes(6).toString('hex'),
+    image: RUNNER_IMAGE, runtime: TEST_RUNTIME, dataDir, instanceId: randomBytes(6).toString('hex'),
     pool: { size: pool.size ?? TEST_POOL_SIZE, startLimits: () => TEST_LIMITS, maxIdleMs: pool.maxIdleMs },
   });
   return { backend, dataDir };
