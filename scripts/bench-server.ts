@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { sha256Hex } from '../server/src/auth/keys.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
+import { freePort } from './lib/free-port.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'server', 'src', 'main.js');
 const READY_TIMEOUT_MS = 60_000;
@@ -23,14 +23,6 @@ export interface BenchServer {
   /** VmRSS and VmHWM of the server process, in MB (10^6 bytes). */
   memory(): Promise<{ rssMb: number; peakMb: number }>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 function request(agent: http.Agent, port: number, key: string, method: string, url: string, body?: object): Promise<{ status: number; body: any }> {

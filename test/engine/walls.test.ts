@@ -7,7 +7,7 @@ import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { SANDBOX_LABELS } from '../../server/src/engine/index.js';
-import { assertNoContainersLeft, PERMISSIVE_POLICY, py, RUNNER_IMAGE, skillJob, testBackend } from '../helpers/docker.js';
+import { assertNoContainersLeft, FORK_BOMB, PERMISSIVE_POLICY, py, RUNNER_IMAGE, skillJob, testBackend } from '../helpers/docker.js';
 
 const execFileAsync = promisify(execFile);
 const permissive = { policy: PERMISSIVE_POLICY };
@@ -199,19 +199,7 @@ describe('engine: the walls of the sandbox', () => {
 
   it('stops a fork bomb at the pids limit, and the next run works', async () => {
     const counted = await backend.run(
-      skillJob(py`
-        import os, time
-        def run(inp):
-            children = 0
-            try:
-                while True:
-                    if os.fork() == 0:
-                        time.sleep(30)
-                        os._exit(0)
-                    children += 1
-            except OSError as error:
-                return {'children': children, 'error': type(error).__name__}
-      `, { ...permissive, limits: { pids: 32 } }),
+      skillJob(FORK_BOMB, { ...permissive, limits: { pids: 32 } }),
     );
     assert.equal(counted.status, 'succeeded', JSON.stringify(counted.error));
     const { children, error } = counted.result as { children: number; error: string };

@@ -80,3 +80,18 @@ export function py(strings: TemplateStringsArray, ...values: unknown[]): string 
   const common = Math.min(...indents);
   return text.split('\n').map((line) => line.slice(common)).join('\n');
 }
+
+/** Forks until the pids limit refuses; returns how many children it made and who served it. */
+export const FORK_BOMB = py`
+  import os, time
+  def run(inp):
+      children = 0
+      try:
+          while True:
+              if os.fork() == 0:
+                  time.sleep(30)
+                  os._exit(0)
+              children += 1
+      except OSError as error:
+          return {'hostname': os.uname().nodename, 'children': children, 'error': type(error).__name__}
+`;

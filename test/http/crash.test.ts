@@ -5,22 +5,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createAuditLog, verifyAudit } from '../../server/src/audit/index.js';
 import { PROJECT_ROOT } from '../../server/src/paths.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'server', 'src', 'main.js');
-
-/** Port 0 would not tell us where the child listens: take a free port and hand it over. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 interface Running {
   child: ChildProcess;

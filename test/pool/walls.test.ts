@@ -3,7 +3,7 @@
 // skill try everything, so what stops it is the container. The pool starts its containers with
 // 128 MB, 1 CPU and 64 pids (TEST_LIMITS); runs that ask for less get it through an update first.
 import assert from 'node:assert/strict';
-import { assertNoContainersLeft, PERMISSIVE_POLICY, py, skillJob, testBackend } from '../helpers/docker.js';
+import { assertNoContainersLeft, FORK_BOMB, PERMISSIVE_POLICY, py, skillJob, testBackend } from '../helpers/docker.js';
 import type { RunJob, RunOutcome } from '../../server/src/engine/index.js';
 import { containerExists, poolFilled } from './helpers.js';
 
@@ -112,19 +112,7 @@ describe('pool: a warm container has every wall of a cold one', () => {
   });
 
   it('stops a fork bomb at a pids limit below the pool\'s', async () => {
-    const outcome = await runWarm(skillJob(py`
-      import os, time
-      def run(inp):
-          children = 0
-          try:
-              while True:
-                  if os.fork() == 0:
-                      time.sleep(30)
-                      os._exit(0)
-                  children += 1
-          except OSError as error:
-              return {'hostname': os.uname().nodename, 'children': children, 'error': type(error).__name__}
-    `, { ...permissive, limits: { pids: 16 } }));
+    const outcome = await runWarm(skillJob(FORK_BOMB, { ...permissive, limits: { pids: 16 } }));
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.error));
     const { children, error } = outcome.result as { children: number; error: string };
     assert.ok(children > 0 && children < 16, `${children} children`);
