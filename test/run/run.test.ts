@@ -123,6 +123,22 @@ describe('POST /v1/skills/run', function () {
     assert.match(res.body.logs, /counting 3 items/);
   });
 
+  it('creates an unbounded while True as WARN, runs it with the warning shown, and kills it at its time limit', async function () {
+    const created = await t.as('admin').post('/v1/skills/create').send({
+      name: 'spinner', version: '1.0.0', description: 'never stops', runtime: 'python3', entrypoint: 'main.py', handler: 'run',
+      code: 'def run(inp):\n    n = 0\n    while True:\n        n += 1\n', auto_promote: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.review.decision, 'WARN');
+    assert.equal(created.body.skill.status, 'active');
+    const res = await t.as('client').post('/v1/skills/run').send({ skill: 'spinner', input: {}, limits: { timeout_ms: 1500 } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'timeout');
+    assert.equal(res.body.review.decision, 'WARN');
+    assert.ok(res.body.review.findings.some((f: { severity: string }) => f.severity === 'warning'), JSON.stringify(res.body.review));
+    assert.ok(res.body.duration_ms >= 1500 && res.body.duration_ms < 3500, `duration ${res.body.duration_ms} ms`);
+  });
+
   it('fails a result that breaks the skill’s own output_schema', async function () {
     await addSkill(t, skill('liar', 'def run(inp):\n    return {"words": "many"}\n', { output_schema: { type: 'object', properties: { words: { type: 'integer' } } } }), 'active');
     const res = await t.as('client').post('/v1/skills/run').send({ skill: 'liar', input: {} });
