@@ -1,7 +1,7 @@
 // Creating and promoting skills over HTTP (SPEC §3): the control layer's four decisions, the roles
 // that may promote, the run path's view of drafts, listing and detail, concurrency, audit.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertNoContainersLeft } from '../helpers/docker.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -65,6 +65,17 @@ describe('skill lifecycle: create and promote', function () {
     assert.equal(run.status, 200, JSON.stringify(run.body));
     assert.equal(run.body.status, 'succeeded', JSON.stringify(run.body));
     assert.deepEqual(run.body.result, { sum: 3 });
+  });
+
+  it('refuses to promote a draft whose files changed on disk since their review (422, digest-mismatch)', async () => {
+    const created = await t.as('author').post('/v1/skills/create').send(createBody('edited-draft'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await appendFile(path.join(t.dataDir, 'skills', '_drafts', 'edited-draft', '1.0.0', 'main.py'), '\nprint("added later")\n');
+    const promoted = await t.as('admin').post('/v1/skills/promote').send({ name: 'edited-draft', version: '1.0.0' });
+    assert.equal(promoted.status, 422, JSON.stringify(promoted.body));
+    assert.equal(promoted.body.error.code, 'blocked');
+    assert.equal(promoted.body.error.details.review.findings[0].rule, 'digest-mismatch');
+    assert.equal(t.service.store.find('edited-draft', '1.0.0')?.status, 'draft');
   });
 
   it('makes an admin\'s auto_promote active at once, and an author\'s a draft', async () => {

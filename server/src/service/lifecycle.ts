@@ -13,6 +13,7 @@ import {
   type PackageLimits, type SkillRecord, type SkillRegistry, type SkillReviewer, type SkillStatus, type SkillStore, type SkillOrigin,
 } from '../store/index.js';
 import type { CallContext } from './run.js';
+import { assertMayRun, reviewAgain } from './second-look.js';
 
 export type CreateSkillRequest = Manifest & { code: string; files?: Record<string, string>; auto_promote?: boolean };
 export interface SkillRef { name: string; version?: string }
@@ -173,12 +174,10 @@ export class LifecycleService {
         throw new ConflictError(`skill ${request.name}@${request.version} is ${record.status}, not a draft${hint}`, { skill: record.name, version: record.version, status: record.status });
       }
       const stored = await store.read(record);
-      if (control.digest(stored.files) !== record.digest) {
-        throw new BlockedError(`skill ${record.name}@${record.version} changed on disk since its review`, { rule: 'digest-mismatch' });
-      }
-      const again = await control.review(stored, policy.controlPolicy());
+      const again = await reviewAgain(control, policy, stored);
       facts.decision = again.decision;
-      if (again.decision === 'BLOCK') throw new BlockedError(`skill ${record.name}@${record.version} no longer passes the control layer`, { review: again });
+      // Promoted is runnable: what would be refused at the run is refused here.
+      assertMayRun(stored, again);
       const promoted = await store.setStatus(record.name, record.version, 'active');
       return { skill: viewOf(promoted), review: again, outcome: promoted.status };
     });

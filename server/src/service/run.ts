@@ -11,10 +11,11 @@ import type { AuditLog } from '../audit/types.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/types.js';
 import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/types.js';
-import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/types.js';
 import type { Admission } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
+import { assertMayRun, reviewAgain } from './second-look.js';
 
 export interface RunRequest {
   skill?: string;
@@ -64,16 +65,6 @@ export function effectiveLimits(policy: PolicyState, manifestLimits: Partial<Lim
   return limits;
 }
 
-/**
- * An active skill whose review escalated was approved by an admin: the same escalations do not stop
- * it again. One the admin never saw (the policy changed since) does.
- */
-function escalationApproved(now: Review, approved: Review): boolean {
-  if (approved.decision !== 'ESCALATE') return false;
-  const seen = new Set(approved.findings.filter((f) => f.severity === 'escalate').map((f) => f.rule));
-  return now.findings.filter((f) => f.severity === 'escalate').every((f) => seen.has(f.rule));
-}
-
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
@@ -91,23 +82,6 @@ export class RunService {
       });
     }
     return store.read(record);
-  }
-
-  /** The control layer again, under the policy in force, and the files must be the reviewed ones. */
-  private async reviewBeforeRun(skill: StoredSkill): Promise<Review> {
-    const { control, policy } = this.deps;
-    if (control.digest(skill.files) !== skill.record.digest) {
-      const review: Review = {
-        decision: 'BLOCK',
-        findings: [{ rule: 'digest-mismatch', severity: 'block', message: 'the files on disk differ from the reviewed files', file: null, line: null, column: null }],
-      };
-      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} changed since its review and does not run`, { review });
-    }
-    const review = await control.review(skill, policy.controlPolicy());
-    if (review.decision === 'BLOCK' || (review.decision === 'ESCALATE' && !escalationApproved(review, skill.record.review))) {
-      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} does not pass the policy in force (${review.decision})`, { review });
-    }
-    return review;
   }
 
   private checkInput(skill: StoredSkill, input: unknown): void {
@@ -130,14 +104,16 @@ export class RunService {
   }
 
   async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
-    const { engine, audit, admission, policy } = this.deps;
+    const { engine, audit, admission, policy, control } = this.deps;
     if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
     const skill = await this.runnable(request.skill, request.version);
     const { manifest, record } = skill;
-    const review = await this.reviewBeforeRun(skill);
+    const review = await reviewAgain(control, policy, skill);
+    assertMayRun(skill, review);
     this.checkInput(skill, request.input);
     const limits = effectiveLimits(policy, manifest.limits, request.limits);
-    const control = policy.controlPolicy();
+    // The guard inside the container holds the same policy the review just checked.
+    const { allow_imports, allow_builtins } = policy.controlPolicy();
 
     const admitted = await admission.enter();
     let outcome: RunOutcome;
@@ -149,7 +125,7 @@ export class RunService {
           handler: manifest.handler,
           input: request.input,
           limits,
-          policy: { allow_imports: control.allow_imports, allow_builtins: control.allow_builtins },
+          policy: { allow_imports, allow_builtins },
         },
         { onLog },
       );
