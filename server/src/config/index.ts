@@ -42,13 +42,19 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'calendar', 'zoneinfo', 'time', 'logging',
 ];
 
+/**
+ * The runner image by default. `RUNNER_IMAGE` (also read by scripts/build-runner-image.sh) lets two
+ * checkouts on one engine build and test their own image side by side without replacing each other's.
+ */
+const DEFAULT_RUNNER_IMAGE = process.env.RUNNER_IMAGE || 'tool-executor-runner:latest';
+
 export function defaultConfig(): Config {
   return {
     server: { host: '127.0.0.1', port: 8080, public_routes: ['/healthz', '/readyz', '/metrics', '/openapi.json'], body_limit_bytes: 1048576 },
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: 'tool-executor-runner:latest', runtime: 'runc', pool: { size: 2 } },
+    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'runc', pool: { size: 2 } },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
