@@ -7,7 +7,7 @@ import winston from 'winston';
 import type express from 'express';
 import type { Config } from './config/index.js';
 import { loadContracts, type Contracts } from './contracts/index.js';
-import { createAuditLog } from './audit/index.js';
+import { Auditor, createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer } from './control/index.js';
@@ -15,7 +15,7 @@ import { createDockerBackend } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
-import { authenticate } from './http/authenticate.js';
+import { AuthFailureLimiter, authenticate } from './http/authenticate.js';
 import { API_ROUTES } from './http/api.js';
 import { answerClientErrors } from './http/errors.js';
 import { createAdminRouter } from './http/routes/admin.js';
@@ -35,6 +35,8 @@ import { LifecycleService } from './service/lifecycle.js';
 import { PolicyState } from './service/policy.js';
 import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
+import { KeysService } from './service/keys.js';
+import { reconcileIntents } from './service/reconcile.js';
 import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
@@ -79,15 +81,20 @@ export async function createService(config: Config, options: { contracts?: Contr
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
   });
   const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const auditor = new Auditor(audit);
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const runs = new RunService({ store, engine, control, contracts, auditor, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
-  const reviews = new ReviewService({ store, audit });
+  const reviews = new ReviewService({ store, auditor });
   const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
-  const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
-  const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
+  const lifecycle = new LifecycleService({ store, control, policy, auditor, registry, contracts });
+  const generation = new GenerateService({ store, control, auditor, policy, runs, model, generator: config.generator });
+  const { keys: bootKeys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
+  const keyRing = new KeyRing(bootKeys);
+  const keys = await KeysService.open(config.data_dir, bootKeys, { ring: keyRing, auditor, contracts });
+  const reconciled = await reconcileIntents({ audit, auditor, store, policy, keys });
+  if (reconciled.rolledBack + reconciled.rolledForward > 0) logger.warn('audit: closed changes a crash interrupted', { ...reconciled });
 
   const leftovers = await engine.removeLeftovers().catch((error: unknown) => {
     logger.warn('could not reach the engine to remove leftover sandboxes', { error: String(error) });
@@ -98,6 +105,7 @@ export async function createService(config: Config, options: { contracts?: Contr
 
   const readiness = {
     async problems(): Promise<string[]> {
+      if (!(await audit.writable())) return ['the audit log cannot be written (a full or failing disk under data_dir); changes and runs answer 503 until it can'];
       if (!(await engine.ping())) return ['the container engine does not answer'];
       if (!(await engine.imagePresent())) return [`runner image ${config.sandbox.image} is missing (npm run setup builds it)`];
       return [];
@@ -106,16 +114,16 @@ export async function createService(config: Config, options: { contracts?: Contr
   const app = createHttpApp({
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
-    authenticate: authenticate(new KeyRing(keys)),
+    authenticate: authenticate(keyRing, new AuthFailureLimiter(config.server.auth_failures_per_minute)),
     publicPaths: config.server.public_routes,
-    audit,
+    auditor,
     onResponse: (sample) => metrics.observeResponse(sample),
     routers: [
       createHealthRouter({ readiness }),
       createMetricsRouter({ metrics }),
       createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
       createAuditRouter({ audit, contracts }),
-      createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
+      createAdminRouter({ limits: new LimitsAdmin({ policy, auditor, contracts }), keys }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
       createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),

@@ -6,6 +6,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -13,6 +14,7 @@ export const ERROR_STATUS = {
   overloaded: 429,
   internal: 500,
   unavailable: 503,
+  storage_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -58,6 +60,12 @@ export class NotFoundError extends AppError {
   }
 }
 
+export class MethodNotAllowedError extends AppError {
+  constructor(message: string, readonly allow: readonly string[]) {
+    super('method_not_allowed', message, { allow });
+  }
+}
+
 export class ConflictError extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('conflict', message, details);
@@ -91,5 +99,12 @@ export class OverloadedError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message: string, retryAfterS: number, details: Record<string, unknown> = {}) {
     super('unavailable', message, details, retryAfterS);
+  }
+}
+
+/** The audit log (or the store) cannot be written: the service refuses changes and runs until it can (SPEC §3). */
+export class StorageUnavailableError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('storage_unavailable', message, details, 5);
   }
 }

@@ -8,12 +8,13 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import express, { Router } from 'express';
 import supertest from 'supertest';
 import type { AuditEvent } from '../../server/src/audit/types.js';
+import { Auditor } from '../../server/src/audit/index.js';
 import { KeyRing, sha256Hex } from '../../server/src/auth/keys.js';
 import { ConflictError } from '../../server/src/errors.js';
 import type { ApiRoute } from '../../server/src/http/api.js';
 import { createHttpApp } from '../../server/src/http/app.js';
 import { answerClientErrors } from '../../server/src/http/errors.js';
-import { authenticate } from '../../server/src/http/authenticate.js';
+import { AuthFailureLimiter, authenticate } from '../../server/src/http/authenticate.js';
 import { MAX_JSON_DEPTH } from '../../server/src/http/body.js';
 import { requireRole } from '../../server/src/http/roles.js';
 import { assertError, memoryLogger } from './support.js';
@@ -29,7 +30,7 @@ const TEST_API: ApiRoute[] = [
   { method: 'GET', path: '/open', access: 'public', summary: 'public', ok: { 200: 'ok' }, errors: [] },
 ];
 
-function testApp() {
+function testApp(authFailuresPerMinute = 1000) {
   const refused: AuditEvent[] = [];
   const { logger, lines } = memoryLogger();
   const router = Router();
@@ -60,10 +61,10 @@ function testApp() {
     authenticate: authenticate(new KeyRing([
       { id: 'c1', role: 'client', sha256: sha256Hex(KEYS.client) },
       { id: 'a1', role: 'admin', sha256: sha256Hex(KEYS.admin) },
-    ])),
+    ]), new AuthFailureLimiter(authFailuresPerMinute)),
     publicPaths: ['/open'],
     routers: [router],
-    audit: { record: async (event) => { refused.push(event); } },
+    auditor: new Auditor({ record: async (event) => { refused.push(event); }, writable: async () => true, onRecovered: () => undefined }),
     api: TEST_API,
   });
   return { app, agent: supertest(app), refused, lines };
@@ -137,6 +138,17 @@ describe('HTTP front door (test app)', () => {
       assertError(await agent.get('/open/'), 'unauthorized');
       assertError(await agent.get('/OPEN'), 'unauthorized');
       assert.equal(refused.length, 2);
+    });
+
+    it('answers 429 to an address past its failed authentications, even with a good key, and audits the first 429 only', async () => {
+      const { agent, refused } = testApp(3);
+      for (let i = 0; i < 3; i += 1) assertError(await agent.get('/admin-only').set(bearer(`guess-${i}`)), 'unauthorized');
+      const throttled = await agent.get('/admin-only').set(bearer(KEYS.admin));
+      assertError(throttled, 'overloaded');
+      assert.ok(Number(throttled.headers['retry-after']) >= 1 && Number(throttled.headers['retry-after']) <= 60, 'Retry-After within the minute');
+      assertError(await agent.get('/admin-only').set(bearer('guess-4')), 'overloaded');
+      assert.deepEqual(refused.map((e) => e.outcome), ['unauthorized', 'unauthorized', 'unauthorized', 'overloaded']);
+      assert.equal(refused[3]!.details?.reason, 'too many failed authentications');
     });
 
     it('checks the key before it reads a body or says whether a route exists', async () => {
@@ -268,11 +280,11 @@ describe('HTTP front door (test app)', () => {
       assertError(await agent.get('/conflict').set(bearer(KEYS.client)), 'conflict');
     });
 
-    it('answers an unknown path 404, and a known path with another method 404 naming the methods', async () => {
+    it('answers an unknown path 404, and a known path with another method 405 naming the methods', async () => {
       const { agent } = testApp();
       assertError(await agent.get('/nowhere').set(bearer(KEYS.client)), 'not_found');
       const res = await agent.delete('/echo').set(bearer(KEYS.client));
-      assertError(res, 'not_found');
+      assertError(res, 'method_not_allowed');
       assert.deepEqual(res.body.error.details.allow, ['POST']);
       assert.equal(res.headers.allow, 'POST');
     });

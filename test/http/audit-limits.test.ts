@@ -101,7 +101,13 @@ describe('GET and PUT /v1/admin/limits', () => {
     const [event] = events((await t.as('admin').get('/v1/audit?event=limits.update').expect(200)).body);
     assert.equal(event?.actor, 'admin-key');
     assert.equal(event?.outcome, 'ok');
-    assert.deepEqual(event?.details, { before, after: next });
+    const { action_id: actionId, ...details } = event?.details ?? {};
+    assert.deepEqual(details, { before, after: next });
+    // Its intent came first, naming the same action.
+    const [intent] = events((await t.as('admin').get('/v1/audit?event=limits.update.intent').expect(200)).body);
+    assert.equal(intent?.outcome, 'intent');
+    assert.equal(intent?.details?.action_id, actionId);
+    assert.ok(intent!.seq < event!.seq);
   });
 
   it('applies the new maximum to the next run', async () => {
@@ -121,12 +127,15 @@ describe('GET and PUT /v1/admin/limits', () => {
     assert.deepEqual(res.body, next);
   });
 
-  it('refuses an inconsistent policy, changing and auditing nothing', async () => {
+  it('refuses an inconsistent policy or a body that breaks the contract, changing nothing and auditing each refusal', async () => {
     const before = t.service.config.limits;
     const res = await t.as('admin').put('/v1/admin/limits').send({ ...before, defaults: { ...before.defaults, cpus: 4 } });
     assertError(res, 'validation_failed');
+    assertError(await t.as('admin').put('/v1/admin/limits').send({ ...before, extra: 1 }), 'validation_failed');
     assert.deepEqual((await t.as('admin').get('/v1/admin/limits').expect(200)).body, before);
-    assert.deepEqual(events((await t.as('admin').get('/v1/audit?event=limits.update').expect(200)).body), []);
+    const refusals = events((await t.as('admin').get('/v1/audit?event=limits.update').expect(200)).body);
+    assert.deepEqual(refusals.map((e) => [e.outcome, e.actor, e.request_id]), [['validation_failed', 'admin-key', refusals[0]!.request_id], ['validation_failed', 'admin-key', res.body.error.request_id]]);
+    assert.deepEqual(events((await t.as('admin').get('/v1/audit?event=limits.update.intent').expect(200)).body), [], 'no intent: nothing was about to change');
   });
 
   it('applies concurrent changes one at a time: each audited before is the previous after', async () => {

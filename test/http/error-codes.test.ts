@@ -12,6 +12,7 @@ import { authenticate } from '../../server/src/http/authenticate.js';
 import { CONTRACTS_DIR } from '../../server/src/paths.js';
 import { quietLogger, startTestService, type TestService } from '../helpers/service.js';
 import { assertError } from './support.js';
+import { createUntilRefused, mountTmpfs, tmpfsUnavailable } from '../helpers/tmpfs.js';
 
 const CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
@@ -53,6 +54,11 @@ describe('error codes', () => {
     });
     it('not_found: a skill that does not exist', async () => {
       expectError(await t.as('client').post('/v1/skills/run').send({ skill: 'no-such-skill', input: {} }), 'not_found');
+    });
+    it('method_not_allowed: GET on the run route', async () => {
+      const res = await t.as('client').get('/v1/skills/run');
+      expectError(res, 'method_not_allowed');
+      assert.equal(res.headers.allow, 'POST');
     });
     it('conflict: running a draft', async () => {
       const created = await t.as('author').post('/v1/skills/create').send(skillBody('draft-only', 'def run(inp):\n    return {"ok": True}\n'));
@@ -97,6 +103,21 @@ describe('error codes', () => {
       expectError(await supertest(t.service.app).get('/readyz'), 'unavailable');
     } finally {
       await t.close();
+    }
+  });
+
+  it('storage_unavailable: creates on a data_dir whose disk is full', async function () {
+    const why = tmpfsUnavailable();
+    if (why) this.skip();
+    const disk = await mountTmpfs(24);
+    const t = await startTestService({ data_dir: path.join(disk.dir, 'data'), sandbox: { pool: { size: 0 } } });
+    try {
+      await disk.fill();
+      const { answers } = await createUntilRefused(t);
+      expectError(answers.at(-1)!, 'storage_unavailable');
+    } finally {
+      await t.close();
+      await disk.unmount();
     }
   });
 

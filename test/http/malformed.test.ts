@@ -59,9 +59,9 @@ const CASES: Case[] = [
   { name: 'an unknown audit filter', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?actor=ops') },
   { name: 'a bracketed audit filter', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?event[$ne]=run') },
   // Methods and routes.
-  { name: 'DELETE on the run route', code: 'not_found', send: (t) => supertest(t.service.app).delete(RUN).set('Authorization', `Bearer ${t.keys.client}`) },
-  { name: 'PATCH on the limits', code: 'not_found', send: (t) => supertest(t.service.app).patch('/v1/admin/limits').set('Authorization', `Bearer ${t.keys.admin}`).send({}) },
-  { name: 'POST on a GET route', code: 'not_found', send: (t) => t.as('admin').post('/v1/audit').send({}) },
+  { name: 'DELETE on the run route', code: 'method_not_allowed', send: (t) => supertest(t.service.app).delete(RUN).set('Authorization', `Bearer ${t.keys.client}`) },
+  { name: 'PATCH on the limits', code: 'method_not_allowed', send: (t) => supertest(t.service.app).patch('/v1/admin/limits').set('Authorization', `Bearer ${t.keys.admin}`).send({}) },
+  { name: 'POST on a GET route', code: 'method_not_allowed', send: (t) => t.as('admin').post('/v1/audit').send({}) },
   { name: 'an unknown route', code: 'not_found', send: (t) => t.as('client').get('/v1/nothing-here') },
   { name: 'a route with an extra segment', code: 'not_found', send: (t) => t.as('client').post(`${RUN}/extra`).send({}) },
   { name: 'an encoded dot-dot path', code: 'not_found', send: (t) => t.as('client').get('/v1/%2e%2e/%2e%2e/etc/passwd') },
@@ -85,9 +85,15 @@ describe('malformed requests: always a 4xx in the SPEC shape, never a 5xx', () =
 
   it('answers a wrong method with the methods the path takes', async () => {
     const res = await supertest(t.service.app).delete('/v1/admin/limits').set('Authorization', `Bearer ${t.keys.admin}`);
-    assertError(res, 'not_found');
+    assertError(res, 'method_not_allowed');
     assert.deepEqual(res.body.error.details.allow, ['GET', 'PUT']);
     assert.equal(res.headers.allow, 'GET, PUT');
+  });
+
+  it('answers GET on the run route 405, not as the detail of a skill named "run"', async () => {
+    const res = await t.as('client').get(RUN);
+    assertError(res, 'method_not_allowed');
+    assert.equal(res.headers.allow, 'POST');
   });
 
   it('takes a body with a UTF-8 byte order mark', async () => {

@@ -11,7 +11,7 @@ import { loadContracts } from '../../server/src/contracts/index.js';
 const contracts = loadContracts();
 
 export interface SpecRoute {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** As the SPEC writes it. */
   path: string;
   /** A concrete URL for it (path parameters filled in with names that exist nowhere). */
@@ -35,6 +35,9 @@ export const SPEC_ROUTES: SpecRoute[] = [
   { method: 'GET', path: '/v1/audit', url: '/v1/audit', role: 'admin' },
   { method: 'GET', path: '/v1/admin/limits', url: '/v1/admin/limits', role: 'admin' },
   { method: 'PUT', path: '/v1/admin/limits', url: '/v1/admin/limits', role: 'admin' },
+  { method: 'POST', path: '/v1/admin/keys', url: '/v1/admin/keys', role: 'admin' },
+  { method: 'GET', path: '/v1/admin/keys', url: '/v1/admin/keys', role: 'admin' },
+  { method: 'DELETE', path: '/v1/admin/keys/{id}', url: '/v1/admin/keys/no-such-key', role: 'admin' },
   { method: 'GET', path: '/healthz', url: '/healthz', role: 'public' },
   { method: 'GET', path: '/readyz', url: '/readyz', role: 'public' },
   { method: 'GET', path: '/metrics', url: '/metrics', role: 'public' },

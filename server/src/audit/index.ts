@@ -9,10 +9,11 @@ import { fsyncDir } from '../durable/index.js';
 import { AuditFileWriter } from './writer.js';
 
 export type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
+export { Auditor, INTENT_OUTCOME, type ActionCall, type ActionHandle, type AuditFacts, type ChangeTarget } from './action.js';
 export type { OpsLogger } from './log.js';
 export { AuditLockedError } from './lock.js';
 export { AuditLogDamagedError } from './writer.js';
-export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from './query.js';
+export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, SERVICE_START_EVENT } from './query.js';
 export { verifyAudit, type VerifyFailure, type VerifyProblemKind, type VerifyReport } from './verify.js';
 export { REDACTED } from './scrub.js';
 

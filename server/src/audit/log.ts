@@ -6,7 +6,8 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
 import { encodeEntry, type ChainPoint } from './line.js';
-import { queryAudit } from './query.js';
+import { openIntents, queryAudit } from './query.js';
+import { INTENT_OUTCOME } from './action.js';
 import { scrubDetails, scrubField } from './scrub.js';
 import type { AuditFileWriter } from './writer.js';
 
@@ -21,6 +22,7 @@ const MESSAGE = Symbol.for('message');
 const EVENT = Symbol('audit.event');
 const CHAIN_POINT = Symbol('audit.point');
 const ACK = Symbol('audit.ack');
+const EPOCH = Symbol('audit.epoch');
 
 interface Ack {
   resolve: () => void;
@@ -32,13 +34,18 @@ interface AuditInfo {
   message: string;
   [EVENT]: AuditEvent;
   [CHAIN_POINT]?: ChainPoint;
+  [EPOCH]?: number;
   [MESSAGE]?: string;
   [ACK]: Ack;
 }
 
-/** Assigns each event its place in the chain. `head` is where the chain on disk ended. */
-function chainFormat(head: ChainPoint): winston.Logform.Format {
-  const chain = { ...head };
+/** Where the next line chains on: the last line's point, in the writer's current epoch. */
+interface ChainHead extends ChainPoint {
+  epoch: number;
+}
+
+/** Assigns each event its place in the chain, after `chain` (which recovery moves back). */
+function chainFormat(chain: ChainHead): winston.Logform.Format {
   return winston.format((info) => {
     const audit = info as unknown as AuditInfo;
     const seq = chain.seq + 1;
@@ -47,6 +54,7 @@ function chainFormat(head: ChainPoint): winston.Logform.Format {
     chain.hash = hash;
     audit[MESSAGE] = text;
     audit[CHAIN_POINT] = { seq, hash };
+    audit[EPOCH] = chain.epoch;
     return info;
   })();
 }
@@ -65,7 +73,7 @@ class DurableTransport extends TransportBase {
     const text = info[MESSAGE];
     const point = info[CHAIN_POINT];
     if (text === undefined || point === undefined) ack.reject(new Error('audit line was not formatted'));
-    else this.writer.append(text, point).then(ack.resolve, ack.reject);
+    else this.writer.append(text, point, info[EPOCH] ?? -1).then(ack.resolve, ack.reject);
     // The stream may move on at once: durability is tracked per line by the writer, not by winston.
     next();
   }
@@ -91,23 +99,31 @@ function cleanEvent(event: AuditEvent): AuditEvent {
   };
 }
 
+// A failed log tries to recover at most this often, on the next record or readiness probe.
+const RECOVERY_INTERVAL_MS = 1000;
+
 export class WinstonAuditLog implements AuditLog {
   private readonly logger: winston.Logger;
   private readonly transport: DurableTransport;
+  private readonly chain: ChainHead;
   private closing: Promise<void> | null = null;
+  private recovering: Promise<boolean> | null = null;
+  private lastRecoveryAt = 0;
+  private readonly recoveredListeners: Array<() => void> = [];
 
   constructor(
     private readonly dir: string,
-    writer: AuditFileWriter,
+    private readonly writer: AuditFileWriter,
     head: ChainPoint,
     private readonly releaseLock: () => Promise<void>,
-    opsLogger?: OpsLogger,
+    private readonly opsLogger?: OpsLogger,
   ) {
+    this.chain = { ...head, epoch: writer.epoch };
     this.transport = new DurableTransport(writer);
     this.logger = winston.createLogger({
       levels: { audit: 0 },
       level: 'audit',
-      format: chainFormat(head),
+      format: chainFormat(this.chain),
       transports: [this.transport],
       exitOnError: false,
     });
@@ -115,16 +131,60 @@ export class WinstonAuditLog implements AuditLog {
     this.logger.on('error', (error: Error) => opsLogger?.error('audit logger error', { error: error.message }));
   }
 
-  record(event: AuditEvent): Promise<void> {
-    if (this.closing) return Promise.reject(new Error('the audit log is closed'));
+  async record(event: AuditEvent): Promise<void> {
+    if (this.closing) throw new Error('the audit log is closed');
+    if (this.writer.failed && !(await this.recover())) throw this.writer.failed;
+    return this.append(event);
+  }
+
+  async writable(): Promise<boolean> {
+    return !this.writer.failed || this.recover();
+  }
+
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
+  }
+
+  private append(event: AuditEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const info: AuditInfo = { level: 'audit', message: String(event.event), [EVENT]: cleanEvent(event), [ACK]: { resolve, reject } };
       this.logger.log(info as unknown as winston.LogEntry);
     });
   }
 
+  /** One attempt at a time, at most once a second: cut back, resume, and record that it happened. */
+  private recover(): Promise<boolean> {
+    if (this.recovering) return this.recovering;
+    if (performance.now() - this.lastRecoveryAt < RECOVERY_INTERVAL_MS) return Promise.resolve(false);
+    this.lastRecoveryAt = performance.now();
+    this.recovering = this.attemptRecovery().finally(() => {
+      this.recovering = null;
+    });
+    return this.recovering;
+  }
+
+  private async attemptRecovery(): Promise<boolean> {
+    const failure = this.writer.failed;
+    try {
+      const head = await this.writer.recover();
+      Object.assign(this.chain, head, { epoch: this.writer.epoch });
+      // The first line after the gap says what happened; it is also the proof that writes work again.
+      await this.append({ event: 'audit.recovered', actor: null, request_id: null, outcome: 'resumed', details: { error: failure?.message ?? null, failed_at: failure?.details.since ?? null } });
+    } catch (error) {
+      this.opsLogger?.warn('audit log: still cannot write', { error: String(error) });
+      return false;
+    }
+    this.opsLogger?.warn('audit log: writes succeed again; the service takes changes and runs again', {});
+    for (const listener of this.recoveredListeners) listener();
+    return true;
+  }
+
   query(filter: AuditQuery): Promise<AuditEntry[]> {
     return queryAudit(this.dir, filter);
+  }
+
+  openIntents(): Promise<AuditEntry[]> {
+    return openIntents(this.dir, INTENT_OUTCOME);
   }
 
   close(): Promise<void> {

@@ -43,3 +43,31 @@ export async function queryAudit(dir: string, filter: AuditQuery): Promise<Audit
   }
   return found;
 }
+
+/** The event start-up records once it has reconciled: a scan for open intents stops there. */
+export const SERVICE_START_EVENT = 'service.start';
+
+/**
+ * Intents (outcome `intent`) since the last service start that no later line closes (a line with
+ * the same `details.action_id`): changes that a crash interrupted between intent and outcome.
+ * Oldest first.
+ */
+export async function openIntents(dir: string, intentOutcome: string): Promise<AuditEntry[]> {
+  const closed = new Set<unknown>();
+  const open: AuditEntry[] = [];
+  const files = await listAuditFiles(dir);
+  for (const file of files.reverse()) {
+    for await (const line of linesBackward(file.path)) {
+      if (line.tail) continue;
+      const parsed = parseLine(line.text);
+      if (parsed.kind !== 'entry') continue;
+      const entry = parsed.entry;
+      if (entry.event === SERVICE_START_EVENT) return open.reverse();
+      const actionId = entry.details?.action_id;
+      if (actionId === undefined) continue;
+      if (entry.outcome !== intentOutcome) closed.add(actionId);
+      else if (!closed.has(actionId)) open.push(entry);
+    }
+  }
+  return open.reverse();
+}

@@ -29,11 +29,21 @@ export interface AuditQuery {
 
 export interface AuditLog {
   /**
-   * Resolves once the event's line is synced to disk. Rejects when it cannot be: after a failed
-   * write or sync the log refuses every later record too (fail closed), so callers answer with an
-   * error rather than acknowledge an action that left no record.
+   * Resolves once the event's line is synced to disk. Rejects (StorageUnavailableError) when it
+   * cannot be: after a failed write or sync the log refuses every later record too (fail closed)
+   * until a recovery succeeds, so callers answer 503 rather than acknowledge an action that left no
+   * record.
    */
   record(event: AuditEvent): Promise<void>;
+  /**
+   * False while the log cannot be written (after a failed write); asking tries to recover, at most
+   * once a second, so the service heals without a restart once the disk takes writes again.
+   */
+  writable(): Promise<boolean>;
+  /** Intents since the last `service.start` that no outcome closes (see action.ts), oldest first. */
+  openIntents(): Promise<AuditEntry[]>;
+  /** Called after each recovery from a failed write. */
+  onRecovered(listener: () => void): void;
   /** Newest first; limit defaults to 100 and is capped at 1000. A bad limit or since is a ValidationError. */
   query(filter: AuditQuery): Promise<AuditEntry[]>;
   /** Waits for every pending record, then closes the file and releases the folder's lock. */

@@ -4,6 +4,7 @@
 // a single flush loop keeps file order equal to the order in which lines were appended.
 import { constants } from 'node:fs';
 import { open, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { StorageUnavailableError } from '../errors.js';
 import path from 'node:path';
 import { linesBackward, listAuditFiles, type AuditFile } from './files.js';
 import { auditFileName, encodeHeader, GENESIS_HASH, parseLine, sha256Hex, type ChainPoint } from './line.js';
@@ -138,8 +139,10 @@ async function resumeActiveFile(dir: string, files: AuditFile[]): Promise<Resume
 export class AuditFileWriter {
   private queue = newBatch();
   private flushing: Promise<void> | null = null;
-  private failure: Error | null = null;
+  private failure: StorageUnavailableError | null = null;
   private closed = false;
+  /** Counts recoveries: a line chained before one may point at lines that never reached the disk. */
+  private currentEpoch = 0;
 
   private constructor(
     private readonly dir: string,
@@ -154,10 +157,23 @@ export class AuditFileWriter {
     return { writer: new AuditFileWriter(options.dir, options.rotateBytes, file, head), head, recovery };
   }
 
-  /** Queues a finished line (its chain point already assigned); resolves once it is synced to disk. */
-  append(text: string, point: ChainPoint): Promise<void> {
+  /** Why the log refuses lines, or null while it takes them. */
+  get failed(): StorageUnavailableError | null {
+    return this.failure;
+  }
+
+  get epoch(): number {
+    return this.currentEpoch;
+  }
+
+  /**
+   * Queues a finished line, chained in `epoch` (its chain point already assigned); resolves once it
+   * is synced to disk. A line chained before the last recovery is refused: what it follows is gone.
+   */
+  append(text: string, point: ChainPoint, epoch: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    if (epoch !== this.currentEpoch) return Promise.reject(new StorageUnavailableError('the audit log recovered from a failed write; this line was chained before it'));
     this.queue.lines.push({ text, point });
     this.flushing ??= this.flushLoop();
     return this.queue.done;
@@ -175,7 +191,7 @@ export class AuditFileWriter {
       } catch (error) {
         // After a failed write or sync the file's state is unknown (and lines queued behind chain to
         // lines that may be missing): fail closed rather than acknowledge what may not be there.
-        this.failure = new Error(`the audit log could not be written: ${(error as Error).message}`);
+        this.failure = new StorageUnavailableError(`the audit log could not be written: ${(error as Error).message}`, { since: new Date().toISOString() });
         batch.reject(this.failure);
         if (this.queue.lines.length > 0) this.queue.reject(this.failure);
         this.queue = newBatch();
@@ -216,6 +232,26 @@ export class AuditFileWriter {
     const previous = this.file;
     await previous.handle.close();
     this.file = await createAuditFile(this.dir, previous.index + 1, previous.name, this.written);
+  }
+
+  /**
+   * After a failed write: cuts the files back to the last line known to be on disk (a write that
+   * failed may have left part of a batch, and a failed rotation an empty file), resumes there as
+   * start-up does, and takes lines again. The caller's next line is the proof that the disk takes
+   * writes again; if it fails, the log is failed once more.
+   */
+  async recover(): Promise<ChainPoint> {
+    if (!this.failure) return this.written;
+    while (this.flushing) await this.flushing;
+    await this.file.handle.close().catch(() => undefined);
+    await truncate(path.join(this.dir, this.file.name), this.file.size);
+    for (const later of (await listAuditFiles(this.dir)).filter((file) => file.index > this.file.index)) await unlink(later.path);
+    const { file, head } = await resumeActiveFile(this.dir, await listAuditFiles(this.dir));
+    this.file = file;
+    this.written = head;
+    this.failure = null;
+    this.currentEpoch += 1;
+    return head;
   }
 
   /** Waits for every queued line to be synced, then closes the file. */

@@ -29,7 +29,7 @@ function checkKeys(keys: KeyConfig[], source: string): void {
 }
 
 export class KeyRing {
-  private readonly hashes: Array<{ key: KeyConfig; digest: Buffer }>;
+  private hashes: Array<{ key: KeyConfig; digest: Buffer }>;
 
   constructor(keys: KeyConfig[]) {
     checkKeys(keys, 'auth.keys');
@@ -45,6 +45,28 @@ export class KeyRing {
     }
     return found ? { id: found.id, role: found.role } : null;
   }
+
+  has(id: string): boolean {
+    return this.hashes.some((entry) => entry.key.id === id);
+  }
+
+  /** Takes effect for the next request; refuses an id or a hash the ring holds already. */
+  add(key: KeyConfig): void {
+    if (this.has(key.id)) throw new Error(`a key with id ${key.id} exists already`);
+    const keys = [...this.hashes.map((entry) => entry.key), key];
+    checkKeys(keys, 'keys');
+    this.hashes = [...this.hashes, { key, digest: Buffer.from(key.sha256, 'hex') }];
+  }
+
+  /** The key fails from the next request on. */
+  remove(id: string): void {
+    this.hashes = this.hashes.filter((entry) => entry.key.id !== id);
+  }
+}
+
+/** A new random key: what a caller is shown once; only its sha256 is kept. */
+export function newApiKey(): string {
+  return `te_${randomBytes(24).toString('base64url')}`;
 }
 
 /** The configured keys, or the generated admin key of this data_dir (created on first start). */
@@ -59,7 +81,7 @@ export async function loadKeys(configured: KeyConfig[], dataDir: string): Promis
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const createdKey = `te_${randomBytes(24).toString('base64url')}`;
+  const createdKey = newApiKey();
   const keys: KeyConfig[] = [{ id: 'admin', role: 'admin', sha256: sha256Hex(createdKey) }];
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFileAtomic(file, JSON.stringify(keys, null, 2) + '\n');

@@ -23,7 +23,7 @@ export interface KeyConfig {
 }
 
 export interface Config {
-  server: { host: string; port: number; public_routes: string[]; body_limit_bytes: number };
+  server: { host: string; port: number; public_routes: string[]; body_limit_bytes: number; auth_failures_per_minute: number };
   data_dir: string;
   registry: { url: string; preinstall?: string[] };
   auth: { keys: KeyConfig[] };
@@ -50,7 +50,7 @@ const DEFAULT_RUNNER_IMAGE = process.env.RUNNER_IMAGE || 'tool-executor-runner:l
 
 export function defaultConfig(): Config {
   return {
-    server: { host: '127.0.0.1', port: 8080, public_routes: ['/healthz', '/readyz', '/metrics', '/openapi.json'], body_limit_bytes: 1048576 },
+    server: { host: '127.0.0.1', port: 8080, public_routes: ['/healthz', '/readyz', '/metrics', '/openapi.json'], body_limit_bytes: 1048576, auth_failures_per_minute: 30 },
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },

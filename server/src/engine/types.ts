@@ -20,7 +20,8 @@ export interface RunJob {
   policy: RuntimePolicy;
 }
 
-export type RunStatus = 'succeeded' | 'failed' | 'timeout' | 'memory_exceeded' | 'output_exceeded';
+/** `cancelled`: the caller went away (RunOptions.signal); no client ever reads it, the audit log does. */
+export type RunStatus = 'succeeded' | 'failed' | 'timeout' | 'memory_exceeded' | 'output_exceeded' | 'cancelled';
 
 export interface RunError {
   type: string;
@@ -46,6 +47,8 @@ export interface LogChunk {
 export interface RunOptions {
   /** Called with each piece of the skill's output as it arrives (for NDJSON streaming). */
   onLog?: (chunk: LogChunk) => void;
+  /** Aborted when the caller goes away: the container is killed at once and the run ends as `cancelled`. */
+  signal?: AbortSignal;
 }
 
 export interface SandboxBackend {

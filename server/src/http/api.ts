@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.js';
 /** `public` routes are served without a key when listed in config `server.public_routes`, else to any key. */
 export type Access = Role | 'public';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface ApiRoute {
   method: HttpMethod;
@@ -63,6 +63,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
     ok: { 200: 'the limit policy' }, errors: [] },
   { method: 'PUT', path: '/v1/admin/limits', access: 'admin', summary: 'Replace the limit policy (persisted, audited)', body: { schema: 'limit_policy.json' }, response: 'limit_policy.json',
     ok: { 200: 'the new limit policy' }, errors: [] },
+  { method: 'POST', path: '/v1/admin/keys', access: 'admin', summary: 'Create an API key for a role; the key is in this answer only', body: { schema: 'create_key.json' },
+    ok: { 201: '{"id", "role", "created_at", "key"}' }, errors: ['conflict'] },
+  { method: 'GET', path: '/v1/admin/keys', access: 'admin', summary: 'API keys: ids, roles, creation times (never a key or its hash)',
+    ok: { 200: '{"keys": [...]}' }, errors: [] },
+  { method: 'DELETE', path: '/v1/admin/keys/{id}', access: 'admin', summary: 'Revoke an API key made through the API; it fails from the next request on',
+    ok: { 200: '{"revoked": id}' }, errors: ['not_found', 'conflict'] },
   { method: 'GET', path: '/healthz', access: 'public', summary: 'Alive', ok: { 200: 'alive' }, errors: [] },
   { method: 'GET', path: '/readyz', access: 'public', summary: 'Engine reachable and runner image present', ok: { 200: 'ready' }, errors: ['unavailable'] },
   { method: 'GET', path: '/metrics', access: 'public', summary: 'Prometheus metrics', produces: 'text/plain', ok: { 200: 'text exposition format' }, errors: [] },
@@ -72,7 +78,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
 /** Every code a route can answer: its own, plus what authentication, bodies and bugs bring to all. */
 export function errorCodes(route: ApiRoute, publicPaths: ReadonlySet<string>): ErrorCode[] {
   const codes = new Set<ErrorCode>();
-  if (!isPublic(route, publicPaths)) codes.add('unauthorized');
+  // Every call with a key is audited (refusals too), and the service fails closed when it cannot be.
+  if (!isPublic(route, publicPaths)) codes.add('unauthorized').add('storage_unavailable');
   if (route.access === 'author' || route.access === 'admin') codes.add('forbidden');
   if (route.body || route.query) codes.add('validation_failed');
   if (route.body) {
@@ -104,7 +111,10 @@ export interface RouteMatch {
 export function routeMatcher(routes: readonly ApiRoute[]): (method: string, path: string) => RouteMatch {
   const compiled = routes.map((route) => ({ route, regex: pattern(route.path) }));
   return (method, path) => {
-    const onPath = compiled.filter((entry) => entry.regex.test(path));
+    const matching = compiled.filter((entry) => entry.regex.test(path));
+    // A literal path owns itself: GET /v1/skills/run is not the detail of a skill named "run".
+    const literal = matching.filter((entry) => entry.route.path === path);
+    const onPath = literal.length > 0 ? literal : matching;
     // HEAD is answered by GET routes (express does the same).
     const wanted = method === 'HEAD' ? 'GET' : method;
     const route = onPath.find((entry) => entry.route.method === wanted)?.route;

@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'winston';
-import type { AuditLog } from '../audit/types.js';
+import type { Auditor } from '../audit/index.js';
 import type { ResponseSample } from '../metrics/index.js';
 import { API_ROUTES, routeMatcher, type ApiRoute } from './api.js';
 import { auditRefusals } from './authenticate.js';
 import { bodyParsers } from './body.js';
 import { context } from './context.js';
-import { renderError, unknownRoute } from './errors.js';
+import { renderError, unknownRoute, wrongMethod } from './errors.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -23,7 +23,7 @@ export interface HttpAppOptions {
   /** Routers mounted in order (each checks its own roles). */
   routers: Router[];
   /** Where refused requests are recorded (event auth.refused); test apps may leave it out. */
-  audit?: Pick<AuditLog, 'record'>;
+  auditor?: Auditor;
   /** Told about every answered request (its route template, never its path or caller). */
   onResponse?: (sample: ResponseSample) => void;
   /** The route table (API_ROUTES unless a test app brings its own). */
@@ -57,7 +57,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.use(assignRequestId, securityHeaders);
   app.use((req, res, next) => {
-    res.once('finish', () => {
+    // 'close' comes for every request, also one whose client went away before its answer was complete.
+    res.once('close', () => {
       const ctx = context(res);
       const sample = {
         method: req.method,
@@ -66,17 +67,21 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
         durationMs: performance.now() - ctx.startedAt,
       };
       options.onResponse?.(sample);
+      const completed = res.writableFinished;
       // Probes and scrapes come every few seconds: they log at debug, the API at info.
-      options.logger.log(publicPaths.has(req.path) ? 'debug' : 'info', 'request', { request_id: ctx.requestId, actor: ctx.actor?.id ?? null, ...sample, durationMs: Math.round(sample.durationMs) });
+      options.logger.log(publicPaths.has(req.path) ? 'debug' : 'info', 'request', {
+        request_id: ctx.requestId, actor: ctx.actor?.id ?? null, ...sample, durationMs: Math.round(sample.durationMs), ...(completed ? {} : { client_gone: true }),
+      });
     });
     next();
   });
   // The exact path decides: /metrics is public, /metrics/ or /METRICS is not (they find no route anyway).
   app.use((req, res, next) => (publicPaths.has(req.path) ? next() : options.authenticate(req, res, next)));
+  app.use(wrongMethod(match));
   app.use(bodyParsers({ limitBytes: options.bodyLimitBytes, match }));
   for (const router of options.routers) app.use(router);
-  app.use(unknownRoute(match));
-  if (options.audit) app.use(auditRefusals(options.audit, options.logger));
+  app.use(unknownRoute);
+  if (options.auditor) app.use(auditRefusals(options.auditor));
   app.use(renderError(options.logger));
   return app;
 }

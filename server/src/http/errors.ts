@@ -5,7 +5,7 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
-import { AppError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { AppError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import type { RouteMatch } from './api.js';
 import { context } from './context.js';
 
@@ -58,18 +58,23 @@ export function renderError(logger: Logger): ErrorRequestHandler {
 }
 
 /**
- * No route answered. The SPEC's error codes have no 405, so a known path with another method is a
- * 404 too, with the methods it takes in `details.allow` and the Allow header.
+ * A known path asked with a method it does not take: 405 `method_not_allowed` with `Allow` (SPEC §3).
+ * It runs before the routers, so a literal path (`/v1/skills/run`) is never taken for a template
+ * (`/v1/skills/{name}`) under another method.
  */
-export function unknownRoute(match: (method: string, path: string) => RouteMatch): RequestHandler {
+export function wrongMethod(match: (method: string, path: string) => RouteMatch): RequestHandler {
   return (req, res, next) => {
-    const { allowed } = match(req.method, req.path);
-    const where = `${req.method} ${req.path.slice(0, 200)}`;
-    if (allowed.length === 0) return next(new NotFoundError(`no route ${where}`));
+    const { route, allowed } = match(req.method, req.path);
+    if (route || allowed.length === 0) return next();
     res.setHeader('Allow', allowed.join(', '));
-    next(new NotFoundError(`no route ${where}; this path takes ${allowed.join(', ')}`, { allow: allowed }));
+    next(new MethodNotAllowedError(`${req.method} is not allowed on ${req.path.slice(0, 200)}; this path takes ${allowed.join(', ')}`, allowed));
   };
 }
+
+/** No route answered: 404. */
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new NotFoundError(`no route ${req.method} ${req.path.slice(0, 200)}`));
+};
 
 /**
  * Requests Node's parser refuses (headers over its limit, malformed HTTP) never reach express; answer

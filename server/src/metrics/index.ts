@@ -71,6 +71,9 @@ export class ServiceMetrics {
         this.observeEvent(event);
       },
       query: (filter) => audit.query(filter),
+      writable: () => audit.writable(),
+      openIntents: () => audit.openIntents(),
+      onRecovered: (listener) => audit.onRecovered(listener),
       close: () => audit.close(),
     };
   }

@@ -30,6 +30,8 @@ const ERROR_MEANING: Record<ErrorCode, string> = {
   overloaded: 'every run slot and queue place is taken; retry after Retry-After seconds',
   internal: 'a bug; the request id finds it in the service log',
   unavailable: 'the container engine is unreachable; retry after Retry-After seconds',
+  method_not_allowed: 'the path does not take this method (Allow lists those it takes)',
+  storage_unavailable: 'the audit log or the store cannot be written; the service refuses until it can; retry after Retry-After seconds',
 };
 
 function componentName(schemaId: string): string {
@@ -96,9 +98,12 @@ function responses(route: ApiRoute, publicPaths: ReadonlySet<string>): Record<st
     out[status] = { description, content: { [produces]: { schema: route.response ? componentRef(route.response) : {} } } };
   }
   for (const code of errorCodes(route, publicPaths)) {
-    const retry = code === 'overloaded' || code === 'unavailable';
-    out[String(ERROR_STATUS[code])] = {
-      description: `${code}: ${ERROR_MEANING[code]}`,
+    const retry = code === 'overloaded' || code === 'unavailable' || code === 'storage_unavailable';
+    const status = String(ERROR_STATUS[code]);
+    // Two codes can share a status (503): one response names both.
+    const before = (out[status] as { description?: string } | undefined)?.description;
+    out[status] = {
+      description: `${before ? `${before}; ` : ''}${code}: ${ERROR_MEANING[code]}`,
       ...(retry ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } } : {}),
       content: { 'application/json': { schema: componentRef(ERROR_SCHEMA) } },
     };

@@ -3,10 +3,10 @@
 // it runs only if it ends up active.
 import semver from 'semver';
 import type { Config } from '../config/index.js';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditFacts, Auditor } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/types.js';
-import type { LogChunk } from '../engine/types.js';
+import type { RunOptions } from '../engine/types.js';
 import { BlockedError, NotFoundError, UnavailableError } from '../errors.js';
 import type { CodeModel } from '../generator/index.js';
 import type { Manifest } from '../skill.js';
@@ -26,7 +26,7 @@ export type IntentRunResult = { kind: 'ran'; response: RunResponse } | { kind: '
 export interface GenerateServiceDeps {
   store: SkillStore;
   control: ControlLayer;
-  audit: AuditLog;
+  auditor: Auditor;
   policy: PolicyState;
   runs: RunService;
   model: CodeModel;
@@ -45,54 +45,59 @@ export class GenerateService {
 
   /** Asks the code model for a skill, reviews and stores it. BLOCK is 422 and stores nothing. */
   async generate(intent: string, name: string | undefined, call: CallContext): Promise<GeneratedSkill> {
-    const { store, control, audit, policy, model, generator } = this.deps;
-    const startedAt = performance.now();
-    const code = await model.writeSkill(intent);
+    const { store, control, auditor, policy, model, generator } = this.deps;
     const skillName = name ?? nameForIntent(intent);
-    const manifest: Manifest = {
-      name: skillName,
-      version: this.nextVersion(skillName),
-      description: intent.slice(0, 500),
-      runtime: 'python3',
-      entrypoint: 'main.py',
-      handler: 'run',
-      tags: ['generated', ...intentWords(intent).slice(0, 8)],
-    };
-    const source = { manifest, files: { 'main.py': code } };
-    const review = await control.review(source, policy.controlPolicy());
-    const audited = { event: 'generate', actor: call.actor?.id ?? null, request_id: call.requestId, skill: manifest.name, version: manifest.version, decision: review.decision };
-    if (review.decision === 'BLOCK') {
-      await audit.record({ ...audited, outcome: 'blocked', duration_ms: Math.round(performance.now() - startedAt) });
-      throw new BlockedError('the generated skill was blocked by the control layer and is not stored', { review, intent });
-    }
-    const status: SkillStatus =
-      review.decision === 'ESCALATE' ? 'pending_review' : generator.auto_promote && review.decision === 'APPROVE' ? 'active' : 'draft';
-    const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review });
-    await audit.record({ ...audited, outcome: status, duration_ms: Math.round(performance.now() - startedAt) });
-    const { version, description, tags } = record;
-    return { skill: { name: record.name, version, status: record.status, description, tags }, review, generated: true };
+    const facts: AuditFacts = { skill: skillName, details: {} };
+    const { generated } = await auditor.action('generate', call, facts, async (act) => {
+      const code = await model.writeSkill(intent);
+      const manifest: Manifest = {
+        name: skillName,
+        version: this.nextVersion(skillName),
+        description: intent.slice(0, 500),
+        runtime: 'python3',
+        entrypoint: 'main.py',
+        handler: 'run',
+        tags: ['generated', ...intentWords(intent).slice(0, 8)],
+      };
+      facts.version = manifest.version;
+      const source = { manifest, files: { 'main.py': code } };
+      const review = await control.review(source, policy.controlPolicy());
+      facts.decision = review.decision;
+      if (review.decision === 'BLOCK') throw new BlockedError('the generated skill was blocked by the control layer and is not stored', { review, intent });
+      const status: SkillStatus =
+        review.decision === 'ESCALATE' ? 'pending_review' : generator.auto_promote && review.decision === 'APPROVE' ? 'active' : 'draft';
+      await act.intend([{ kind: 'skill', name: manifest.name, version: manifest.version, status }]);
+      const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review });
+      const { version, description, tags } = record;
+      const answer: GeneratedSkill = { skill: { name: record.name, version, status: record.status, description, tags }, review, generated: true };
+      return { generated: answer, outcome: record.status };
+    });
+    return generated;
   }
 
   /** `run` with an intent: a matching active skill runs; else a generated one, if it is active. */
-  async runIntent(request: RunRequest & { intent: string }, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<IntentRunResult> {
-    const { store, runs, generator } = this.deps;
+  async runIntent(request: RunRequest & { intent: string }, call: CallContext, options: RunOptions = {}): Promise<IntentRunResult> {
+    const { store, runs, generator, auditor } = this.deps;
     const match = matchIntent(request.intent, store.list());
     if (match) {
-      const response = await runs.run({ ...request, skill: match.name, version: match.version }, call, onLog);
+      const response = await runs.run({ ...request, skill: match.name, version: match.version }, call, options);
       return { kind: 'ran', response: { ...response, generated: false } };
     }
-    if (!generator.enabled) throw new NotFoundError('no active skill matches that intent, and generation is off', { intent: request.intent });
+    const refusal = { details: { intent: request.intent.slice(0, 200) } };
+    if (!generator.enabled) {
+      return auditor.refuse('run', call, refusal, new NotFoundError('no active skill matches that intent, and generation is off', { intent: request.intent }));
+    }
     let generated: GeneratedSkill;
     try {
       generated = await this.generate(request.intent, undefined, call);
     } catch (error) {
       if (error instanceof UnavailableError) {
-        throw new NotFoundError(`no active skill matches that intent, and generation failed: ${error.message}`, { intent: request.intent });
+        return auditor.refuse('run', call, refusal, new NotFoundError(`no active skill matches that intent, and generation failed: ${error.message}`, { intent: request.intent }));
       }
       throw error;
     }
     if (generated.skill.status !== 'active') return { kind: 'stored', body: generated };
-    const response = await runs.run({ ...request, skill: generated.skill.name, version: generated.skill.version }, call, onLog);
+    const response = await runs.run({ ...request, skill: generated.skill.name, version: generated.skill.version }, call, options);
     return { kind: 'ran', response: { ...response, generated: true } };
   }
 }

@@ -2,7 +2,7 @@
 // promote, uninstall, list and detail. Every new skill goes the same way — the package/file rules,
 // a staging folder, the control layer, then into place with its status — and every action is
 // audited, refusals included, before the answer leaves.
-import type { AuditLog } from '../audit/types.js';
+import type { ActionHandle, AuditFacts, Auditor } from '../audit/index.js';
 import { hasRole } from '../auth/index.js';
 import type { Contracts } from '../contracts/index.js';
 import type { ControlPolicy, Review } from '../control/types.js';
@@ -32,18 +32,10 @@ export interface LifecycleDeps {
   store: SkillStore;
   control: SkillReviewer;
   policy: { controlPolicy(): ControlPolicy };
-  audit: Pick<AuditLog, 'record'>;
+  auditor: Auditor;
   registry: SkillRegistry;
   contracts: Contracts;
   packageLimits?: PackageLimits;
-}
-
-/** What an audit line says about an action, filled in as the action learns it. */
-interface AuditFacts {
-  skill?: string;
-  version?: string;
-  decision?: string;
-  details: Record<string, unknown>;
 }
 
 export function viewOf(record: SkillRecord): SkillView {
@@ -54,32 +46,6 @@ export function viewOf(record: SkillRecord): SkillView {
 export class LifecycleService {
   constructor(private readonly deps: LifecycleDeps) {}
 
-  /** Runs an action and records it, whatever its end: the outcome is the resulting status, or the error code. */
-  private async audited<T extends { outcome: string }>(event: string, call: CallContext, facts: AuditFacts, work: () => Promise<T>): Promise<T> {
-    const startedAt = performance.now();
-    let outcome = 'internal';
-    try {
-      const result = await work();
-      outcome = result.outcome;
-      return result;
-    } catch (error) {
-      if (error instanceof AppError) outcome = error.code;
-      throw error;
-    } finally {
-      await this.deps.audit.record({
-        event,
-        actor: call.actor?.id ?? null,
-        request_id: call.requestId,
-        skill: facts.skill ?? null,
-        version: facts.version ?? null,
-        decision: facts.decision ?? null,
-        outcome,
-        duration_ms: Math.round(performance.now() - startedAt),
-        details: facts.details,
-      });
-    }
-  }
-
   private assertAbsent(name: string, version: string): void {
     const existing = this.deps.store.find(name, version);
     if (existing) throw new ConflictError(`skill ${name}@${version} exists already (${existing.status})`, { skill: name, version, status: existing.status });
@@ -89,17 +55,18 @@ export class LifecycleService {
    * The common way in: rules and staging (store.stage), the control layer, then into place. BLOCK
    * stores nothing; ESCALATE waits as pending_review; otherwise active when `wantActive`, else a draft.
    */
-  private async admit(source: SkillSource, origin: SkillOrigin, wantActive: boolean, facts: AuditFacts): Promise<StoredSkillAnswer & { outcome: SkillStatus }> {
+  private async admit(source: SkillSource, origin: SkillOrigin, wantActive: boolean, act: ActionHandle): Promise<StoredSkillAnswer & { outcome: SkillStatus }> {
     const { store, control, policy } = this.deps;
     this.assertAbsent(source.manifest.name, source.manifest.version);
     const staged = await store.stage(source);
     try {
       const review = await control.review(staged, policy.controlPolicy());
-      facts.decision = review.decision;
+      act.facts.decision = review.decision;
       if (review.decision === 'BLOCK') {
         throw new BlockedError(`the control layer blocked ${source.manifest.name}@${source.manifest.version}; nothing was stored`, { review });
       }
       const status: SkillStatus = review.decision === 'ESCALATE' ? 'pending_review' : wantActive ? 'active' : 'draft';
+      await act.intend([{ kind: 'skill', name: source.manifest.name, version: source.manifest.version, status }]);
       const record = await store.commit(staged, { status, origin, digest: control.digest(staged.files), review });
       return { httpStatus: status === 'pending_review' ? 202 : 201, body: { skill: viewOf(record), review }, outcome: status };
     } finally {
@@ -110,14 +77,14 @@ export class LifecycleService {
   async create(request: CreateSkillRequest, call: CallContext): Promise<StoredSkillAnswer> {
     const { code, files = {}, auto_promote = false, ...manifest } = request;
     const facts: AuditFacts = { skill: manifest.name, version: manifest.version, details: { auto_promote } };
-    return this.audited('create', call, facts, async () => {
+    return this.deps.auditor.action('create', call, facts, async (act) => {
       refusePrototypeKeys(request, 'request body');
       if (manifest.entrypoint in files) {
         throw new ValidationError(`files may not hold the entrypoint ${manifest.entrypoint}: its source is \`code\``, { path: manifest.entrypoint });
       }
       // Only an admin may skip the draft stage; an author's auto_promote quietly stores a draft (SPEC §3).
       const wantActive = auto_promote && call.actor !== null && hasRole(call.actor, 'admin');
-      return this.admit({ manifest, files: { ...files, [manifest.entrypoint]: code } }, 'create', wantActive, facts);
+      return this.admit({ manifest, files: { ...files, [manifest.entrypoint]: code } }, 'create', wantActive, act);
     });
   }
 
@@ -127,7 +94,7 @@ export class LifecycleService {
     const facts: AuditFacts = 'package' in request
       ? { details: { source: 'upload', bytes: request.package.length } }
       : { skill: request.name, version: request.version, details: { source: 'registry', registry: registry.location } };
-    return this.audited('install', call, facts, async () => {
+    return this.deps.auditor.action('install', call, facts, async (act) => {
       let bytes: Buffer;
       if ('package' in request) {
         bytes = request.package;
@@ -144,15 +111,18 @@ export class LifecycleService {
       if ('name' in request && (source.manifest.name !== request.name || (request.version && source.manifest.version !== request.version))) {
         throw new BlockedError(`the registry package for ${request.name} holds ${source.manifest.name}@${source.manifest.version}`, { rule: 'package-mismatch' });
       }
-      const answer = await this.admit(source, 'package' in request ? 'upload' : 'install', true, facts);
+      const answer = await this.admit(source, 'package' in request ? 'upload' : 'install', true, act);
       return { ...answer, body: { ...answer.body, digest: `sha256:${sha256}` } };
     });
   }
 
   async uninstall(request: SkillRef, call: CallContext): Promise<{ removed: Array<{ name: string; version: string }> }> {
     const facts: AuditFacts = { skill: request.name, version: request.version, details: {} };
-    const { removed } = await this.audited('uninstall', call, facts, async () => {
-      const gone = await this.deps.store.remove(request.name, request.version);
+    const { removed } = await this.deps.auditor.action('uninstall', call, facts, async (act) => {
+      const { store } = this.deps;
+      const matching = store.list().filter((r) => r.name === request.name && (request.version === undefined || r.version === request.version));
+      if (matching.length > 0) await act.intend(matching.map((r) => ({ kind: 'skill', name: r.name, version: r.version, status: 'absent' })));
+      const gone = await store.remove(request.name, request.version);
       if (gone.length === 0) {
         throw new NotFoundError(`no skill ${request.name}${request.version ? `@${request.version}` : ''} is installed`, { skill: request.name, version: request.version ?? null });
       }
@@ -166,7 +136,7 @@ export class LifecycleService {
   async promote(request: Required<SkillRef>, call: CallContext): Promise<{ skill: SkillView; review: Review }> {
     const { store, control, policy } = this.deps;
     const facts: AuditFacts = { skill: request.name, version: request.version, details: {} };
-    const { skill, review } = await this.audited('promote', call, facts, async () => {
+    const { skill, review } = await this.deps.auditor.action('promote', call, facts, async (act) => {
       const record = store.find(request.name, request.version);
       if (!record) throw new NotFoundError(`no skill ${request.name}@${request.version}`, { skill: request.name, version: request.version });
       if (record.status !== 'draft') {
@@ -178,6 +148,7 @@ export class LifecycleService {
       facts.decision = again.decision;
       // Promoted is runnable: what would be refused at the run is refused here.
       assertMayRun(stored, again);
+      await act.intend([{ kind: 'skill', name: record.name, version: record.version, status: 'active' }]);
       const promoted = await store.setStatus(record.name, record.version, 'active');
       return { skill: viewOf(promoted), review: again, outcome: promoted.status };
     });

@@ -1,6 +1,6 @@
 // Human decisions on escalations (SPEC §3 reviews, §4 ESCALATE): an admin lists the skills pending
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
-import type { AuditLog } from '../audit/types.js';
+import type { AuditFacts, Auditor } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillRecord, SkillStore } from '../store/types.js';
 import type { CallContext } from './run.js';
@@ -20,7 +20,7 @@ export function reviewId(record: Pick<SkillRecord, 'name' | 'version'>): string 
 }
 
 export class ReviewService {
-  constructor(private readonly deps: { store: SkillStore; audit: AuditLog }) {}
+  constructor(private readonly deps: { store: SkillStore; auditor: Auditor }) {}
 
   pending(): PendingReview[] {
     return this.deps.store
@@ -31,23 +31,22 @@ export class ReviewService {
   }
 
   async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] } }> {
-    const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
-    if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
-    const [, name, version] = match as unknown as [string, string, string];
-    const record = this.deps.store.find(name, version);
-    if (!record) throw new NotFoundError(`no review ${id}`, { id });
-    if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
-    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked');
-    await this.deps.audit.record({
-      event: `review.${verdict}`,
-      actor: call.actor?.id ?? null,
-      request_id: call.requestId,
-      skill: name,
-      version,
-      decision: record.review.decision,
-      outcome: updated.status,
-      details: call.reason ? { reason: call.reason } : undefined,
+    const facts: AuditFacts = { details: call.reason ? { reason: call.reason, id: id.slice(0, 200) } : { id: id.slice(0, 200) } };
+    const { answer } = await this.deps.auditor.action(`review.${verdict}`, call, facts, async (act) => {
+      const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
+      if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
+      const [, name, version] = match as unknown as [string, string, string];
+      facts.skill = name;
+      facts.version = version;
+      const record = this.deps.store.find(name, version);
+      if (!record) throw new NotFoundError(`no review ${id}`, { id });
+      facts.decision = record.review.decision;
+      if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
+      const status = verdict === 'approve' ? 'active' : 'blocked';
+      await act.intend([{ kind: 'skill', name, version, status }]);
+      const updated = await this.deps.store.setStatus(name, version, status);
+      return { answer: { id, skill: { name, version, status: updated.status } }, outcome: updated.status };
     });
-    return { id, skill: { name, version, status: updated.status } };
+    return answer;
   }
 }

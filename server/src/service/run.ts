@@ -7,11 +7,11 @@ import type { Actor } from '../auth/index.js';
 import type { Limits } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
 import { describeErrors } from '../contracts/index.js';
-import type { AuditLog } from '../audit/types.js';
+import type { ActionCall, AuditFacts, Auditor } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/types.js';
-import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/types.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { RunOptions, RunOutcome, SandboxBackend } from '../engine/types.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/types.js';
 import type { Admission } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
@@ -34,7 +34,7 @@ export interface RunResponse extends RunOutcome {
   generated?: boolean;
 }
 
-export interface CallContext {
+export interface CallContext extends ActionCall {
   actor: Actor | null;
   requestId: string;
 }
@@ -44,7 +44,7 @@ export interface RunServiceDeps {
   engine: SandboxBackend;
   control: ControlLayer;
   contracts: Contracts;
-  audit: AuditLog;
+  auditor: Auditor;
   policy: PolicyState;
   admission: Admission;
 }
@@ -75,13 +75,20 @@ export class RunService {
     const record = version
       ? versions.find((r) => r.version === version)
       : versions.filter((r) => r.status === 'active').sort((a, b) => semver.rcompare(a.version, b.version))[0] ?? versions[0];
-    if (!record) throw new NotFoundError(`no skill ${name}${version ? `@${version}` : ''}`, { skill: name, version: version ?? null });
+    const missing = (): NotFoundError => new NotFoundError(`no skill ${name}${version ? `@${version}` : ''}`, { skill: name, version: version ?? null });
+    if (!record) throw missing();
     if (record.status !== 'active') {
       throw new ConflictError(`skill ${record.name}@${record.version} is ${record.status}; only active skills run`, {
         skill: record.name, version: record.version, status: record.status,
       });
     }
-    return store.read(record);
+    try {
+      return await store.read(record);
+    } catch (error) {
+      // Uninstalled between the lookup and the read: as if it had never been there.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || !store.find(record.name, record.version)) throw missing();
+      throw error;
+    }
   }
 
   private checkInput(skill: StoredSkill, input: unknown): void {
@@ -103,12 +110,33 @@ export class RunService {
     return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };
   }
 
-  async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
-    const { engine, audit, admission, policy, control } = this.deps;
-    if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
-    const skill = await this.runnable(request.skill, request.version);
+  /** The run body checked against its contract; a body that breaks it is a refused run, audited as one. */
+  async parse(body: unknown, call: CallContext): Promise<RunRequest> {
+    try {
+      return this.deps.contracts.assert<RunRequest>('run_skill.json', body);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return this.deps.auditor.refuse('run', call, { details: {} }, error);
+    }
+  }
+
+  async run(request: RunRequest, call: CallContext, options: RunOptions = {}): Promise<RunResponse> {
+    const facts: AuditFacts = { skill: request.skill ?? null, version: request.version ?? null, details: {} };
+    const { response } = await this.deps.auditor.action('run', call, facts, async () => {
+      if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
+      const answer = await this.execute(request, request.skill, facts, options);
+      return { response: answer, outcome: answer.status };
+    });
+    return response;
+  }
+
+  private async execute(request: RunRequest, name: string, facts: AuditFacts, options: RunOptions): Promise<RunResponse> {
+    const { engine, admission, policy, control } = this.deps;
+    const skill = await this.runnable(name, request.version);
     const { manifest, record } = skill;
+    facts.version = record.version;
     const review = await reviewAgain(control, policy, skill);
+    facts.decision = review.decision;
     assertMayRun(skill, review);
     this.checkInput(skill, request.input);
     const limits = effectiveLimits(policy, manifest.limits, request.limits);
@@ -127,32 +155,21 @@ export class RunService {
           limits,
           policy: { allow_imports, allow_builtins },
         },
-        { onLog },
+        options,
       );
     } finally {
       admitted.release();
     }
     outcome = this.checkOutput(skill, outcome);
-
-    const response: RunResponse = {
-      run_id: randomUUID(),
+    const runId = randomUUID();
+    facts.details = { run_id: runId, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs, run_duration_ms: outcome.duration_ms };
+    return {
+      run_id: runId,
       skill: { name: record.name, version: record.version },
       ...outcome,
       queued_ms: admitted.queuedMs,
       limits,
       review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
     };
-    await audit.record({
-      event: 'run',
-      actor: call.actor?.id ?? null,
-      request_id: call.requestId,
-      skill: record.name,
-      version: record.version,
-      decision: review.decision,
-      outcome: outcome.status,
-      duration_ms: outcome.duration_ms,
-      details: { run_id: response.run_id, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs },
-    });
-    return response;
   }
 }

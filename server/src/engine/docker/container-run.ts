@@ -46,7 +46,7 @@ export class ContainerRun {
   constructor(
     private readonly context: ContainerRunContext,
     private readonly job: RunJob,
-    options: RunOptions,
+    private readonly options: RunOptions,
   ) {
     this.output = new RunOutput(job.limits.output_bytes, this.nonce, options.onLog, (error) =>
       context.logger.warn('a log listener failed; the run goes on', { error: String(error) }));
@@ -64,6 +64,9 @@ export class ContainerRun {
       const handedOverAt = performance.now();
       // The kill comes from outside the container: nothing the skill does can stop or delay it.
       this.timer = setTimeout(() => this.kill('timeout'), this.job.limits.timeout_ms);
+      const { signal } = this.options;
+      if (signal?.aborted) this.kill('cancelled');
+      signal?.addEventListener('abort', () => this.kill('cancelled'), { once: true });
       sandbox.handOver(this.jobPayload());
       const durationMs = Math.round((await answered) - handedOverAt);
       this.stopTimer();
@@ -82,11 +85,20 @@ export class ContainerRun {
     }
   }
 
-  /** A warm container from the pool, given this run's limits, or a cold one started for this run. */
+  /**
+   * A warm container from the pool, given this run's limits, or a cold one started for this run. A
+   * warm one that died between the take and now (an engine restart, a kill from outside) is removed
+   * and replaced by a cold start, once.
+   */
   private async acquire(): Promise<StartedContainer> {
-    const { docker, settings, pool } = this.context;
+    const { docker, settings, pool, logger } = this.context;
     const warm = await pool?.take(this.job.limits);
-    return warm ?? StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
+    if (warm && (await warm.alive())) return warm;
+    if (warm) {
+      logger.warn('a warm container was dead at hand-over; the run starts its own', { container: warm.id });
+      void warm.remove().catch(() => undefined);
+    }
+    return StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
   }
 
   /** The job as the harness reads it (runner-image/harness/PROTOCOL.md). */

@@ -4,7 +4,7 @@ import type { CollectedOutput } from './output.js';
 import { parseFrame, type HarnessFrame } from './frame.js';
 
 /** Why we killed the container ourselves, if we did. */
-export type KillReason = 'timeout' | 'output';
+export type KillReason = 'timeout' | 'output' | 'cancelled';
 
 export interface RunFacts {
   limits: Limits;
@@ -30,6 +30,9 @@ function verdict(facts: RunFacts, frame: HarnessFrame | null): Verdict {
   const { limits, output, exitCode, killedFor } = facts;
   if (killedFor === 'output') {
     return { status: 'output_exceeded', result: null, error: { type: 'OutputExceeded', message: `the skill's output went past the limit of ${limits.output_bytes} bytes and was cut` } };
+  }
+  if (killedFor === 'cancelled') {
+    return { status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'the caller went away; the run was stopped' } };
   }
   if (killedFor === 'timeout') {
     return { status: 'timeout', result: null, error: { type: 'Timeout', message: `the skill ran longer than its limit of ${limits.timeout_ms} ms and was killed` } };

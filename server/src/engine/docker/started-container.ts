@@ -81,6 +81,21 @@ export class StartedContainer {
     return this.sink === null && !this.streamsEnded && this.early.length === 0;
   }
 
+  /**
+   * Still waiting, and running as far as the engine knows: its streams are open and it has not
+   * exited. An inspect is one engine round trip; it catches a container the engine lost (restarted
+   * engine) before the socket has told us.
+   */
+  async alive(): Promise<boolean> {
+    if (!this.waiting) return false;
+    try {
+      const info = await this.container.inspect();
+      return info.State.Running === true && this.waiting;
+    } catch {
+      return false;
+    }
+  }
+
   /** Calls `listener` once if the container stops waiting before a run takes it (it wrote something or exited). */
   whenBroken(listener: () => void): void {
     this.onBroken = listener;

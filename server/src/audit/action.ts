@@ -1,0 +1,132 @@
+// One audited action (SPEC §9): every use case runs inside `Auditor.action`, which ends it as exactly
+// one audit event with the same fields, whatever the end: the resulting status on success, the
+// error code on a refusal or an error. A change that touches the store first records its intent
+// (what the store will hold), so a crash between the commit and the outcome line leaves a trace
+// that start-up reconciliation closes (see README.md "Intent and outcome").
+import { randomUUID } from 'node:crypto';
+import { AppError, StorageUnavailableError } from '../errors.js';
+import type { AuditEvent, AuditLog } from './types.js';
+
+/** Who asked: the key id (never the key) and the request. */
+export interface ActionCall {
+  actor: { id: string } | null;
+  requestId: string | null;
+}
+
+/** What an audit line says about an action, filled in as the action learns it. */
+export interface AuditFacts {
+  skill?: string | null;
+  version?: string | null;
+  decision?: string | null;
+  details: Record<string, unknown>;
+}
+
+/** What the store (or the policy, or the key file) will hold once a change commits. */
+export type ChangeTarget =
+  | { kind: 'skill'; name: string; version: string; status: string }
+  | { kind: 'limits'; sha256: string }
+  | { kind: 'key'; id: string; present: boolean };
+
+export interface ActionHandle {
+  readonly facts: AuditFacts;
+  /** Records the intent line; call it right before the commit. Throws (503) when the log is down: nothing commits. */
+  intend(targets: ChangeTarget[]): Promise<void>;
+}
+
+export const INTENT_OUTCOME = 'intent';
+
+// Errors of a disk that refuses writes: the store fails closed as the audit log does.
+const STORAGE_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+
+function asStorageError(error: unknown): unknown {
+  const errno = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof errno === 'string' && STORAGE_ERRNO.has(errno)) {
+    return new StorageUnavailableError(`the store could not be written (${errno}); nothing was acknowledged`, { errno });
+  }
+  return error;
+}
+
+export class Auditor {
+  /** Outcomes of committed changes whose line could not be written: written once the log recovers. */
+  private readonly unwritten: AuditEvent[] = [];
+
+  constructor(private readonly audit: Pick<AuditLog, 'record' | 'writable' | 'onRecovered'>) {
+    audit.onRecovered(() => void this.writeUnwritten());
+  }
+
+  /**
+   * Runs `work` and records its end. The outcome is `result.outcome`, or the error's code (`internal`
+   * for a bug). Nothing runs while the log cannot be written; when the outcome line cannot be
+   * written the caller gets 503 `storage_unavailable` instead of the result.
+   */
+  async action<T extends { outcome: string }>(event: string, call: ActionCall, facts: AuditFacts, work: (handle: ActionHandle) => Promise<T>): Promise<T> {
+    if (!(await this.audit.writable())) throw new StorageUnavailableError('the audit log cannot be written; nothing was done');
+    const startedAt = performance.now();
+    const actionId = randomUUID();
+    let intended = false;
+    const handle: ActionHandle = {
+      facts,
+      intend: async (targets) => {
+        // `<event>.intent`: a filter on the event finds one line per action, its outcome.
+        await this.audit.record({ ...this.line(`${event}.intent`, call, facts, INTENT_OUTCOME, startedAt), details: { ...facts.details, action_id: actionId, targets } });
+        intended = true;
+      },
+    };
+    let result: T | undefined;
+    let failure: unknown;
+    let outcome: string;
+    try {
+      result = await work(handle);
+      outcome = result.outcome;
+    } catch (error) {
+      failure = asStorageError(error);
+      outcome = failure instanceof AppError ? failure.code : 'internal';
+    }
+    const line = this.line(event, call, facts, outcome, startedAt);
+    if (intended) line.details = { ...line.details, action_id: actionId };
+    try {
+      await this.audit.record(line);
+    } catch (error) {
+      if (intended) this.unwritten.push(line);
+      throw error instanceof AppError ? error : new StorageUnavailableError(`the audit log could not be written: ${String(error)}`);
+    }
+    if (failure !== undefined) throw failure;
+    return result as T;
+  }
+
+  /** A refusal found before any work (an intent that matches nothing, a bad key): one event, then the error. */
+  refuse(event: string, call: ActionCall, facts: AuditFacts, error: AppError): Promise<never> {
+    return this.action(event, call, facts, () => Promise.reject(error));
+  }
+
+  /** Records an event that is not a caller's action (start-up reconciliation, repairs). */
+  note(event: AuditEvent): Promise<void> {
+    return this.audit.record(event);
+  }
+
+  private line(event: string, call: ActionCall, facts: AuditFacts, outcome: string, startedAt: number): AuditEvent {
+    return {
+      event,
+      actor: call.actor?.id ?? null,
+      request_id: call.requestId,
+      skill: facts.skill ?? null,
+      version: facts.version ?? null,
+      decision: facts.decision ?? null,
+      outcome,
+      duration_ms: Math.round(performance.now() - startedAt),
+      details: facts.details,
+    };
+  }
+
+  private async writeUnwritten(): Promise<void> {
+    while (this.unwritten.length > 0) {
+      const line = this.unwritten[0]!;
+      try {
+        await this.audit.record({ ...line, details: { ...line.details, written_late: true } });
+      } catch {
+        return; // still down: the next recovery tries again
+      }
+      this.unwritten.shift();
+    }
+  }
+}
