@@ -1,12 +1,12 @@
 // Wires the parts together — the one module that knows them all. Tests build the same service on a
 // temporary data_dir and the real engine through `createService`.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import winston from 'winston';
 import type express from 'express';
 import type { Config } from './config/index.js';
 import { loadContracts, type Contracts } from './contracts/index.js';
+import { ensureWritableDir } from './durable/index.js';
 import { Auditor, createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
@@ -53,6 +53,22 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** Why the server could not listen, in words that say what to change. */
+export function listenProblem(error: NodeJS.ErrnoException, where: Config['server']): string {
+  const at = `${where.host}:${where.port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `server.port ${where.port}: ${at} is already in use by another process; stop it or choose another port`;
+    case 'EACCES':
+      return `server.port ${where.port}: listening on ${at} needs privileges this process lacks; choose a port above 1023`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `server.host ${where.host}: not an address of this machine`;
+    default:
+      return `cannot listen on ${at}: ${error.message}`;
+  }
+}
+
 export function createLogger(level = 'info'): winston.Logger {
   return winston.createLogger({
     level,
@@ -61,10 +77,28 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
-export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+export interface ServiceOptions {
+  contracts?: Contracts;
+  logger?: winston.Logger;
+  /** Refuse to start (throw) when the container engine does not answer; `npm start` does, tests of an absent engine do not. */
+  requireEngine?: boolean;
+}
+
+// The engine's answer to a start-up ping, at most this long in coming.
+const ENGINE_CHECK_MS = 4000;
+
+async function assertEngineAnswers(engine: SandboxBackend, config: Config): Promise<void> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, ENGINE_CHECK_MS, false).unref());
+  if (!(await Promise.race([engine.ping(), timeout]))) {
+    const socket = config.sandbox.docker_socket ?? '/var/run/docker.sock';
+    throw new Error(`the container engine does not answer at ${socket}: start Docker (npm run setup installs and starts it) or set sandbox.docker_socket`);
+  }
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
-  await mkdir(config.data_dir, { recursive: true });
+  await ensureWritableDir(config.data_dir);
 
   const metrics = new ServiceMetrics();
   // Metrics count audited events once they are on disk: the two never disagree.
@@ -80,6 +114,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
   });
+  if (options.requireEngine) await assertEngineAnswers(engine, config);
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const auditor = new Auditor(audit);
   const admission = new Admission(() => policy.limits);
@@ -134,9 +169,14 @@ export async function createService(config: Config, options: { contracts?: Contr
   return {
     app, config, engine, store, audit, policy, createdKey,
     listen: () => new Promise((resolve, reject) => {
-      server = app.listen(config.server.port, config.server.host, () => resolve(server!));
-      answerClientErrors(server);
-      server.once('error', reject);
+      // Not app.listen: express 5 hands a listen error to its callback, which would look like success.
+      const created = http.createServer(app);
+      answerClientErrors(created);
+      created.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenProblem(error, config.server))));
+      created.listen(config.server.port, config.server.host, () => {
+        server = created;
+        resolve(created);
+      });
     }),
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));

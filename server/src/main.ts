@@ -1,14 +1,27 @@
-// Process entry: configuration, the service, signals.
+// Process entry: configuration, the service, signals. A start that cannot succeed (a bad key in the
+// configuration, a port in use, an unusable data_dir, no container engine) ends with exit code 1
+// and one line on stderr that says what to fix.
 import { loadContracts } from './contracts/index.js';
-import { loadConfig } from './config/index.js';
-import { createLogger, createService } from './app.js';
+import net from 'node:net';
+import { loadConfig, type Config } from './config/index.js';
+import { createLogger, createService, listenProblem } from './app.js';
 
 const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+
+/** Binds and frees the port before anything else starts, so a port in use is the only thing said. */
+function assertPortFree(where: Config['server']): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenProblem(error, where))));
+    probe.listen(where.port, where.host, () => probe.close(() => resolve()));
+  });
+}
 
 async function main(): Promise<void> {
   const contracts = loadContracts();
   const { config, source } = loadConfig(contracts);
-  const service = await createService(config, { contracts, logger });
+  if (config.server.port !== 0) await assertPortFree(config.server);
+  const service = await createService(config, { contracts, logger, requireEngine: true });
   if (service.createdKey) {
     process.stdout.write(
       `\nNo API key was configured: created an admin key for ${config.data_dir} (only its hash is kept; it is shown this once):\n\n    ${service.createdKey}\n\n`,
@@ -34,6 +47,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  logger.error('could not start', { error: error instanceof Error ? error.message : String(error) });
+  process.stderr.write(`tool-executor: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
+import { ValidationError } from '../errors.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
@@ -82,9 +83,30 @@ function merge<T>(base: T, override: unknown): T {
   return out as T;
 }
 
+/** A configuration the service cannot start with; the message names each bad key and what it must be. */
+export class ConfigError extends Error {}
+
+/** `/server/port` -> `server.port`; array items as `auth.keys[0].sha256`. */
+function keyPath(pointer: string): string {
+  const parts = pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts.length === 0) return '(top level)';
+  return parts.reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+}
+
+function checkConfigFile(file: unknown, contracts: Contracts, source: string): ConfigFile {
+  try {
+    return contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const problems = (error.details.errors as Array<{ path: string; message: string }> | undefined) ?? [];
+    const described = problems.map((problem) => `${keyPath(problem.path)} ${problem.message}`);
+    throw new ConfigError(`${source}: ${described.join('; ') || error.message}`);
+  }
+}
+
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
-export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
-  const checked = contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
+export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd(), source = 'configuration'): Config {
+  const checked = checkConfigFile(file, contracts, source);
   const config = merge(defaultConfig(), checked);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
@@ -97,7 +119,13 @@ export function buildConfig(file: unknown, contracts: Contracts, baseDir = proce
 export function loadConfig(contracts: Contracts, env: NodeJS.ProcessEnv = process.env): { config: Config; source: string } {
   const file = env.TOOL_EXECUTOR_CONFIG;
   if (!file) return { config: buildConfig({}, contracts), source: 'embedded defaults' };
-  const text = readFileSync(file, 'utf8');
-  const parsed: unknown = YAML.parse(text, { maxAliasCount: 100, customTags: [] });
-  return { config: buildConfig(parsed, contracts, path.dirname(path.resolve(file))), source: path.resolve(file) };
+  const source = path.resolve(file);
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(readFileSync(file, 'utf8'), { maxAliasCount: 100, customTags: [] });
+  } catch (error) {
+    // A missing file, or YAML that does not parse (its message names the line and column).
+    throw new ConfigError(`${source} (TOOL_EXECUTOR_CONFIG): ${(error as Error).message.split('\n')[0]}`);
+  }
+  return { config: buildConfig(parsed, contracts, path.dirname(source), source), source };
 }

@@ -1,5 +1,5 @@
 // Durable file writes, shared by the store, the audit log, the limit policy and the key file.
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -33,4 +33,47 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     throw error;
   }
   await fsyncDir(path.dirname(file));
+}
+
+/** A data_dir the service cannot create, write or sync in; the message says which and why. */
+export class UnusableDirError extends Error {}
+
+/**
+ * Creates `dir` one level at a time (Node's recursive mkdir spins forever where mkdir answers
+ * ENOENT under an existing parent, as under /proc), then proves a file can be written, synced and
+ * removed there.
+ */
+export async function ensureWritableDir(dir: string, what = 'data_dir'): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      if (!(await stat(at)).isDirectory()) throw new UnusableDirError(`${what} ${dir} is not usable: ${at} is not a directory`);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) throw describeDirError(error, dir, what);
+      missing.unshift(at);
+    }
+  }
+  const probe = path.join(dir, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    for (const level of missing) await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    const handle = await open(probe, 'wx', 0o600);
+    try {
+      await handle.writeFile('probe');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rm(probe);
+  } catch (error) {
+    throw describeDirError(error, dir, what);
+  }
+}
+
+function describeDirError(error: unknown, dir: string, what: string): Error {
+  if (error instanceof UnusableDirError) return error;
+  const { code, message } = error as NodeJS.ErrnoException;
+  return new UnusableDirError(`${what} ${dir} is not usable: ${code ? `${message}` : String(error)}`);
 }
