@@ -20,6 +20,10 @@ class FakeContainer {
     return this.stream;
   }
   async start(): Promise<void> {}
+  /** The exit the pool never sees here: these containers only wait. */
+  wait(): Promise<{ StatusCode: number }> {
+    return new Promise(() => undefined);
+  }
   update(resources: object): Promise<unknown> {
     return this.engine.update(resources);
   }

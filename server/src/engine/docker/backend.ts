@@ -9,6 +9,8 @@ import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-op
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
 import { WarmPool } from './pool.js';
+import { settleRemoval } from './started-container.js';
+import { EngineWatch } from './engine-watch.js';
 
 const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
@@ -46,6 +48,7 @@ export class DockerBackend implements SandboxBackend {
   private readonly settings: SandboxSettings;
   private readonly logger: EngineLogger;
   private readonly pool: WarmPool | null;
+  private readonly watch: EngineWatch;
   /** Runs in progress and containers still being removed after their run answered. */
   private readonly runs = new Set<Promise<unknown>>();
   private closed = false;
@@ -58,11 +61,13 @@ export class DockerBackend implements SandboxBackend {
     this.logger = options.logger ?? silentLogger;
     const context = { docker: this.docker, settings: this.settings, logger: this.logger };
     this.pool = options.pool && options.pool.size > 0 ? new WarmPool(context, options.pool) : null;
+    this.watch = new EngineWatch(this.docker, options.dataDir, () => void this.reapAfterEngineRestart(), this.logger);
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.closed) throw new UnavailableError('the sandbox backend is shutting down', 5);
-    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool }, job, options);
+    this.watch.start();
+    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool, watch: this.watch }, job, options);
     const outcome = containerRun.execute();
     const settled = Promise.allSettled([outcome, containerRun.removed]);
     this.runs.add(settled);
@@ -71,7 +76,9 @@ export class DockerBackend implements SandboxBackend {
   }
 
   warmUp(): void {
-    if (!this.closed) this.pool?.start();
+    if (this.closed) return;
+    this.watch.start();
+    this.pool?.start();
   }
 
   async ping(): Promise<boolean> {
@@ -97,7 +104,24 @@ export class DockerBackend implements SandboxBackend {
    * Removes run and pool containers of this data_dir left by an earlier process (another instance id).
    * Containers of other data_dirs (other services or test processes on the same engine) are not ours.
    */
-  async removeLeftovers(): Promise<number> {
+  removeLeftovers(): Promise<number> {
+    return this.reap((info) => info.Labels[LABEL.instance] !== this.settings.instanceId);
+  }
+
+  /**
+   * After an engine restart, this process's containers that no longer run (the pool's, and runs'
+   * whose removal failed while the engine was away) are removed, with any earlier process's.
+   */
+  private async reapAfterEngineRestart(): Promise<void> {
+    try {
+      const count = await this.reap((info) => info.Labels[LABEL.instance] !== this.settings.instanceId || info.State !== 'running');
+      if (count > 0) this.logger.warn('the container engine is back; removed sandboxes its restart left', { count });
+    } catch (error) {
+      this.logger.warn('the container engine is back but its leftovers could not be removed', { error: String(error) });
+    }
+  }
+
+  private async reap(isLeftover: (info: Docker.ContainerInfo) => boolean): Promise<number> {
     let found: Docker.ContainerInfo[];
     try {
       found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dataDir}=${this.settings.dataDir}`] } });
@@ -105,7 +129,7 @@ export class DockerBackend implements SandboxBackend {
       throw engineError(error, this.settings.image);
     }
     const ours = new Set([RUN_ROLE, POOL_ROLE]);
-    const leftovers = found.filter((info) => ours.has(info.Labels[LABEL.role] ?? '') && info.Labels[LABEL.instance] !== this.settings.instanceId);
+    const leftovers = found.filter((info) => ours.has(info.Labels[LABEL.role] ?? '') && isLeftover(info));
     await Promise.all(leftovers.map((info) => this.removeContainer(info.Id)));
     return leftovers.length;
   }
@@ -116,16 +140,20 @@ export class DockerBackend implements SandboxBackend {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.watch.close();
     await this.pool?.close();
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.agent.destroy();
   }
 
   private async removeContainer(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
+      await container.remove({ force: true, v: true });
     } catch (error) {
-      if (statusCodeOf(error) !== 404) throw engineError(error, this.settings.image);
+      await settleRemoval(container, error).catch((failure: unknown) => {
+        throw engineError(failure, this.settings.image);
+      });
     }
   }
 }

@@ -82,8 +82,10 @@ function hostConfig(settings: SandboxSettings, limits: CgroupLimits): HostConfig
     // The output comes back over the attach stream; a log driver would also write it to the host's disk.
     LogConfig: { Type: 'none', Config: {} },
     Runtime: settings.runtime,
-    // Removed explicitly (force) by the run that created it, after its exit code and OOM state are read.
-    AutoRemove: false,
+    // The engine removes it when it exits, also when this process is gone (SIGKILL): a waiting
+    // container's stdin closes with our attach and its harness exits. The exit code comes from a
+    // wait started before the start, the OOM state from the engine's events (engine-watch.ts).
+    AutoRemove: true,
   };
 }
 

@@ -13,6 +13,7 @@ import { classify, EXIT_KILLED, type KillReason } from './outcome.js';
 import { RunOutput } from './output.js';
 import type { WarmPool } from './pool.js';
 import { StartedContainer } from './started-container.js';
+import type { EngineWatch } from './engine-watch.js';
 
 export interface EngineLogger {
   warn(message: string, meta?: Record<string, unknown>): unknown;
@@ -24,6 +25,8 @@ export interface ContainerRunContext {
   logger: EngineLogger;
   /** Where started containers wait for runs; null: each run starts its own. */
   pool: WarmPool | null;
+  /** The engine's OOM reports. */
+  watch: Pick<EngineWatch, 'oomKilled'>;
 }
 
 // After an answer at the frame, the removal waits a moment: by then the harness has exited on its
@@ -74,7 +77,7 @@ export class ContainerRun {
       // With a frame the harness exits on its own, with the status the frame implies: no need to wait.
       this.answeredAtFrame = output.frame !== null && this.killedFor === null;
       const exitCode = this.answeredAtFrame ? null : await sandbox.exitCode();
-      const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await sandbox.oomKilled());
+      const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await this.context.watch.oomKilled(sandbox.id));
       return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs });
     } catch (error) {
       throw engineError(error, this.context.settings.image);

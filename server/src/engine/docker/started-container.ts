@@ -27,6 +27,8 @@ export class StartedContainer {
     readonly container: Docker.Container,
     private readonly socket: Duplex,
     private cgroupLimits: CgroupLimits,
+    /** The exit status, from a wait sent before the start: an auto-removed container cannot be asked after. */
+    private readonly exited: Promise<number | null>,
   ) {
     socket.on('data', (chunk: Buffer) => {
       if (this.sink) return this.sink.data(chunk);
@@ -52,7 +54,9 @@ export class StartedContainer {
     try {
       // Attached before start, so not a byte of output is missed, with stdin on the same socket.
       socket = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as Duplex;
-      const started = new StartedContainer(container, socket, { ...limits });
+      // Sent before the start; the harness waits for its job on stdin, so it cannot exit before the wait is in.
+      const exited = (container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>).then((result) => result.StatusCode, () => null);
+      const started = new StartedContainer(container, socket, { ...limits }, exited);
       await container.start();
       return started;
     } catch (error) {
@@ -90,7 +94,8 @@ export class StartedContainer {
     if (!this.waiting) return false;
     try {
       const info = await this.container.inspect();
-      return info.State.Running === true && this.waiting;
+      // A paused container would hold the run until its time limit: as good as dead.
+      return info.State.Running === true && info.State.Paused !== true && this.waiting;
     } catch {
       return false;
     }
@@ -131,15 +136,9 @@ export class StartedContainer {
     await this.container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
   }
 
-  async exitCode(): Promise<number> {
-    const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
-    return StatusCode;
-  }
-
-  /** On cgroup v1 and v2 alike the engine records the kernel's OOM kill in the container's state. */
-  async oomKilled(): Promise<boolean> {
-    const info = await this.container.inspect();
-    return info.State.OOMKilled === true;
+  /** The exit status once it exited; null when the engine could not say (it went away meanwhile). */
+  exitCode(): Promise<number | null> {
+    return this.exited;
   }
 
   /** Destroys the streams and removes the container, killing it on the way if it still runs. */
@@ -149,7 +148,7 @@ export class StartedContainer {
     try {
       await this.container.remove({ force: true, v: true });
     } catch (error) {
-      if (statusCodeOf(error) !== 404) throw error;
+      await settleRemoval(this.container, error);
     }
   }
 
@@ -158,4 +157,15 @@ export class StartedContainer {
     this.onBroken = null;
     listener?.();
   }
+}
+
+/**
+ * A failed forced removal that is no failure: 404, gone already; 409, the engine is removing it on
+ * its own (AutoRemove) — then this waits until it is gone, so "removed" means removed.
+ */
+export async function settleRemoval(container: Docker.Container, error: unknown): Promise<void> {
+  const status = statusCodeOf(error);
+  if (status === 404) return;
+  if (status !== 409) throw error;
+  await container.wait({ condition: 'removed' }).catch(() => undefined);
 }
