@@ -35,7 +35,7 @@ import { LifecycleService } from './service/lifecycle.js';
 import { PolicyState } from './service/policy.js';
 import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
+import { openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
 export interface Service {
@@ -84,8 +84,8 @@ export async function createService(config: Config, options: { contracts?: Contr
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
-  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
+  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts, skillLimits: config.store });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -118,7 +118,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: config.store.max_package_bytes }),
     ],
   });
 

@@ -80,7 +80,7 @@ describe('control layer: the skill as a whole', () => {
     assert.deepEqual(result.findings.map((f) => f.rule), ['code-too-large']);
   });
 
-  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip']) {
+  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'json.py']) {
     it(`refuses the path ${path}`, async () => {
       const result = await review(skill({ 'main.py': RUN, [path]: '' }));
       assert.equal(result.decision, 'BLOCK');
@@ -89,7 +89,7 @@ describe('control layer: the skill as a whole', () => {
   }
 
   it('accepts nested Python files and text data', async () => {
-    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'manifest.yaml': 'name: x\n' }));
+    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'data/données.txt': 'é\n', 'notes.log': 'x\n', 'a+b.txt': '', 'data.bin': 'text\n' }));
     assert.equal(result.decision, 'APPROVE', describeFindings(result));
   });
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
+import { DEFAULT_SKILL_LIMITS, type SkillLimits } from '../skill-rules/index.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
@@ -32,6 +33,8 @@ export interface Config {
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
   control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number };
   audit: { rotate_bytes: number };
+  /** Bounds of a skill's package, files and manifest (the one rule set of skill-rules/). */
+  store: SkillLimits;
 }
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
@@ -64,6 +67,7 @@ export function defaultConfig(): Config {
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
+    store: { ...DEFAULT_SKILL_LIMITS },
   };
 }
 

@@ -51,11 +51,11 @@ export async function reviewSkill(parser: PythonParser, skill: SkillSource, poli
   const conclude = (): Review => ({ decision: decide(findings), findings: capFindings(inReadingOrder(findings), MAX_FINDINGS), digest: digestFiles(files) });
 
   if (!checkSize(files, policy, findings)) return conclude();
-  checkPaths(files, findings);
+  checkPaths(files, policy.allow_imports, findings);
   const entrypoint = checkEntrypoint(manifest, files, findings);
   checkRequests(manifest, policy.max_limits, findings);
 
-  const sources = pythonFiles(files);
+  const sources = pythonFiles(files, policy.allow_imports);
   const skillModules = new SkillModules(sources);
   const ctx: AnalysisContext = {
     imports: new ImportPolicy(policy.allow_imports, skillModules),

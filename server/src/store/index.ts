@@ -14,17 +14,18 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
 import { preinstallBundled } from './bundled.js';
 import { exists, moveFolder, moveSkillFolder, readSkillFolder, removeFolder, writeSkillFolder } from './files.js';
+import { renderManifest } from './manifest.js';
 import { readInstalled, recordKey, writeInstalled } from './installed.js';
 import { StoreLayout } from './layout.js';
 import { StoreLock } from './lock.js';
 import { reconcile } from './reconcile.js';
-import { checkSkillFiles } from './rules.js';
+import { checkSkillFiles, MANIFEST_FILE, SizeTally } from '../skill-rules/index.js';
 import type { CommitMeta, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
 
 export type * from './types.js';
 
 export interface SkillStoreDeps {
-  config: Pick<Config, 'data_dir' | 'registry'>;
+  config: Pick<Config, 'data_dir' | 'registry' | 'store'>;
   contracts: Contracts;
   control: SkillReviewer;
   policy: { controlPolicy(): ControlPolicy };
@@ -91,12 +92,16 @@ class FileSkillStore implements SkillStore {
 
   async read(record: SkillRecord): Promise<StoredSkill> {
     const folder = this.layout.folderOf(record.name, record.version, record.status);
-    const source = await readSkillFolder(folder, { contracts: this.deps.contracts, allowImports: this.allowImports() });
+    const source = await readSkillFolder(folder, { contracts: this.deps.contracts, allowImports: this.allowImports(), limits: this.deps.config.store });
     return { ...source, record };
   }
 
   async stage(source: SkillSource): Promise<StagedSkill> {
-    const checked = checkSkillFiles(source, this.allowImports());
+    // The same bounds readSkillFolder applies: what is staged here can always be read back.
+    const tally = new SizeTally(this.deps.config.store);
+    tally.entry();
+    tally.file(MANIFEST_FILE, Buffer.byteLength(renderManifest(source.manifest), 'utf8'), true);
+    const checked = checkSkillFiles(source, this.allowImports(), tally);
     const dir = this.layout.temporary('stage');
     try {
       await writeSkillFolder(dir, checked);
@@ -211,7 +216,7 @@ export async function openSkillStore(deps: SkillStoreDeps): Promise<SkillStore> 
   return store;
 }
 
-export { DEFAULT_PACKAGE_LIMITS, readPackage, type PackageLimits } from './extract.js';
+export { readPackage } from './extract.js';
 export { refusePrototypeKeys } from './manifest.js';
 export { packSkill } from './pack.js';
 export { openRegistry, packageDigest, type RegistryEntry, type SkillRegistry } from './registry.js';
