@@ -102,6 +102,10 @@ class FileSkillStore implements SkillStore {
     tally.entry();
     tally.file(MANIFEST_FILE, Buffer.byteLength(renderManifest(source.manifest), 'utf8'), true);
     const checked = checkSkillFiles(source, this.allowImports(), tally);
+    // Schemas that would stall or crash a run are refused before anything is stored.
+    for (const field of ['input_schema', 'output_schema'] as const) {
+      if (source.manifest[field] !== undefined) this.deps.contracts.compile(source.manifest[field], field);
+    }
     const dir = this.layout.temporary('stage');
     try {
       await writeSkillFolder(dir, checked);
