@@ -77,6 +77,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     socketPath: config.sandbox.docker_socket,
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
+    resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const admission = new Admission(() => policy.limits);

@@ -27,6 +27,7 @@ export const RULES = {
   'format-field-attribute': 'block',
   // a human decides
   'limits-above-max': 'escalate',
+  'review-budget': 'escalate',
   'permission-requested': 'escalate',
   // runs, with the warning shown
   'unbounded-loop': 'warning',
