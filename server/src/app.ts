@@ -10,7 +10,7 @@ import { loadContracts, type Contracts } from './contracts/index.js';
 import { createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
-import { createControlLayer } from './control/index.js';
+import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
@@ -45,6 +45,7 @@ export interface Service {
   store: SkillStore;
   audit: AuditLog;
   policy: PolicyState;
+  control: ControlLayer;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -125,7 +126,7 @@ export async function createService(config: Config, options: { contracts?: Contr
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, policy, createdKey,
+    app, config, engine, store, audit, policy, control, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
       answerClientErrors(server);
@@ -135,6 +136,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await store.close();
+      await control.close();
       await audit.close();
     },
   };

@@ -2,7 +2,7 @@
 // and every regular expression runs in the linear-time engine.
 import assert from 'node:assert/strict';
 import { AppError } from '../../server/src/errors.js';
-import { MAX_SCHEMA_DEPTH, UserSchemas } from '../../server/src/contracts/user-schemas.js';
+import { MAX_SCHEMA_DEPTH, MAX_SUBSCHEMAS, UserSchemas } from '../../server/src/contracts/user-schemas.js';
 
 const schemas = new UserSchemas();
 
@@ -51,7 +51,11 @@ describe('authors\' schemas', () => {
     for (let i = 0; i < MAX_SCHEMA_DEPTH; i++) deep = { items: deep };
     refusedWith(deep, 'schema-too-deep');
     const properties = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`p${i}`, { type: 'string' }]));
-    refusedWith({ type: 'object', properties }, 'schema-too-large');
+    refusedWith({ type: 'object', properties }, 'schema-too-large', /bytes/);
+    const many = Object.fromEntries(Array.from({ length: MAX_SUBSCHEMAS }, (_, i) => [`p${i}`, true]));
+    assert.doesNotThrow(() => schemas.compile({ type: 'object', properties: many }, 'input_schema'));
+    const tooMany = Object.fromEntries(Array.from({ length: MAX_SUBSCHEMAS }, (_, i) => [`p${i}`, {}]));
+    refusedWith({ type: 'object', properties: tooMany }, 'schema-too-large', /subschemas/);
   });
 
   it('refuses patterns the linear-time engine cannot take (backreferences, lookaround)', () => {

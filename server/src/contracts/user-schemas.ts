@@ -12,6 +12,8 @@ import { ValidationError } from '../errors.js';
 
 export const MAX_SCHEMA_BYTES = 32 * 1024;
 export const MAX_SCHEMA_DEPTH = 32;
+/** ajv's compile time grows with the subschemas (about 1 ms each on a loaded 2-core host): this bounds it. */
+export const MAX_SUBSCHEMAS = 256;
 const CACHE_ENTRIES = 512;
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -144,6 +146,7 @@ function locateSchemas(root: Schema, field: string): Map<object, Located> {
     if (!isObject(schema)) continue;
     const entry: Located = { schema, pointer, inPlace: [] };
     located.set(schema, entry);
+    if (located.size > MAX_SUBSCHEMAS) throw refusal(field, 'schema-too-large', `more than ${MAX_SUBSCHEMAS} subschemas`, pointer);
     for (const [keyword, value] of Object.entries(schema)) {
       const at = `${pointer}/${token(keyword)}`;
       if (!PLAIN.has(keyword) && !SUBSCHEMA_KEYWORDS.has(keyword)) {

@@ -18,6 +18,8 @@ export interface ControlLayer {
   review(skill: SkillSource, policy: ControlPolicy): Promise<Review>;
   /** "sha256:<hex>" over the files in canonical order: a run refuses files whose digest is not the reviewed one. */
   digest(files: SkillFiles): string;
+  /** Reviews made, and decisions served from the cache, since the start. */
+  stats(): { reviewed: number; cached: number };
   /** Ends the worker threads. */
   close(): Promise<void>;
 }
@@ -45,21 +47,27 @@ export async function createControlLayer(options: ControlLayerOptions = {}): Pro
     idleTimeout: 60_000,
   });
   const cache = options.cache === false ? null : new ReviewCache();
-  const reviewNow = (skill: SkillSource, policy: ControlPolicy): Promise<Review> =>
-    codeBytes(skill.files) < IN_THREAD_MAX_BYTES
-      ? reviewSkill(parser, skill, policy)
-      : (pool.run({ skill: { manifest: skill.manifest, files: skill.files }, policy }) as Promise<Review>);
+  const counts = { reviewed: 0, cached: 0 };
+  const reviewNow = (skill: SkillSource, policy: ControlPolicy): Promise<Review> => {
+    counts.reviewed++;
+    if (codeBytes(skill.files) < IN_THREAD_MAX_BYTES) return reviewSkill(parser, skill, policy);
+    return pool.run({ skill: { manifest: skill.manifest, files: skill.files }, policy }) as Promise<Review>;
+  };
   return {
     async review(skill, policy) {
       if (!cache) return reviewNow(skill, policy);
       const key = ReviewCache.keyOf(skill, digestFiles(skill.files), policy);
       const known = cache.get(key);
-      if (known) return structuredClone(known);
+      if (known) {
+        counts.cached++;
+        return structuredClone(known);
+      }
       const review = await reviewNow(skill, policy);
       cache.set(key, review);
       return structuredClone(review);
     },
     digest: digestFiles,
+    stats: () => ({ ...counts }),
     close: () => pool.destroy(),
   };
 }

@@ -93,6 +93,25 @@ export async function readSkillFolder(dir: string, options: ReadFolderOptions): 
   return checkSkillFiles({ manifest, files }, options.allowImports);
 }
 
+/**
+ * What a skill folder looks like on disk without reading a byte of it: every entry's path, type,
+ * size, inode and change times. A file rewritten, replaced, added or removed changes it.
+ */
+export async function folderSignature(dir: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, relative), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      const info = await lstat(path.join(dir, child), { bigint: true });
+      parts.push(`${child}\0${info.mode}\0${info.size}\0${info.ino}\0${info.mtimeNs}\0${info.ctimeNs}`);
+      if (entry.isDirectory()) await walk(child);
+    }
+  };
+  await walk('');
+  return parts.join('\n');
+}
+
 /** Moves a folder with one rename (same file system) and makes both parents' entries durable. */
 export async function moveFolder(from: string, to: string): Promise<void> {
   const skillsRoot = path.dirname(path.dirname(to));
