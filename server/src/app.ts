@@ -60,7 +60,14 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
-export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+export interface ServiceOptions {
+  contracts?: Contracts;
+  logger?: winston.Logger;
+  /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
+  caches?: boolean;
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
@@ -69,7 +76,7 @@ export async function createService(config: Config, options: { contracts?: Contr
   // Metrics count audited events once they are on disk: the two never disagree.
   const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer();
+  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -80,7 +87,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
     resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
-  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
