@@ -9,6 +9,9 @@ import { DEFAULT_SKILL_LIMITS, type SkillLimits } from '../skill-rules/index.js'
 
 export type Role = 'client' | 'author' | 'admin';
 
+/** What the kernel filter in the runner grants beyond its default refusals (SPEC §4). */
+export type Capability = 'processes' | 'sockets';
+
 export interface Limits {
   timeout_ms: number;
   memory_mb: number;
@@ -31,7 +34,7 @@ export interface Config {
   sandbox: { image: string; runtime: string; docker_socket?: string; pool: { size: number }; result_max_bytes: number; result_max_depth: number };
   limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
-  control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number; max_review_work: number };
+  control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number; max_review_work: number };
   audit: { rotate_bytes: number };
   /** Bounds of a skill's package, files and manifest (the one rule set of skill-rules/). */
   store: SkillLimits;
@@ -65,7 +68,7 @@ export function defaultConfig(): Config {
       queue: 64,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
-    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
     store: { ...DEFAULT_SKILL_LIMITS },
   };
