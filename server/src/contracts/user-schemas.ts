@@ -56,7 +56,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Nesting depth of a JSON value, without recursion (a hostile depth is measured before anything recurses on it). */
-export function jsonDepth(value: unknown, stopAbove = Infinity): number {
+function jsonDepth(value: unknown, stopAbove = Infinity): number {
   let deepest = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
