@@ -10,7 +10,7 @@ import { ensureWritableDir } from './durable/index.js';
 import { Auditor, createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
-import { createControlLayer } from './control/index.js';
+import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
@@ -37,7 +37,7 @@ import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
 import { KeysService } from './service/keys.js';
 import { reconcileIntents } from './service/reconcile.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
+import { openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
 export interface Service {
@@ -47,6 +47,7 @@ export interface Service {
   store: SkillStore;
   audit: AuditLog;
   policy: PolicyState;
+  control: ControlLayer;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -80,6 +81,8 @@ export function createLogger(level = 'info'): winston.Logger {
 export interface ServiceOptions {
   contracts?: Contracts;
   logger?: winston.Logger;
+  /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
+  caches?: boolean;
   /** Refuse to start (throw) when the container engine does not answer; `npm start` does, tests of an absent engine do not. */
   requireEngine?: boolean;
 }
@@ -104,7 +107,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // Metrics count audited events once they are on disk: the two never disagree.
   const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer();
+  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -113,17 +116,18 @@ export async function createService(config: Config, options: ServiceOptions = {}
     socketPath: config.sandbox.docker_socket,
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
+    resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
   if (options.requireEngine) await assertEngineAnswers(engine, config);
-  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const auditor = new Auditor(audit);
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
   const runs = new RunService({ store, engine, control, contracts, auditor, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, auditor });
-  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, auditor, registry, contracts });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
+  const lifecycle = new LifecycleService({ store, control, policy, auditor, registry, contracts, skillLimits: config.store });
   const generation = new GenerateService({ store, control, auditor, policy, runs, model, generator: config.generator });
   const { keys: bootKeys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
   const keyRing = new KeyRing(bootKeys);
@@ -161,13 +165,13 @@ export async function createService(config: Config, options: ServiceOptions = {}
       createAdminRouter({ limits: new LimitsAdmin({ policy, auditor, contracts }), keys }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: config.store.max_package_bytes }),
     ],
   });
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, policy, createdKey,
+    app, config, engine, store, audit, policy, control, createdKey,
     listen: () => new Promise((resolve, reject) => {
       // Not app.listen: express 5 hands a listen error to its callback, which would look like success.
       const created = http.createServer(app);
@@ -182,6 +186,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await store.close();
+      await control.close();
       await audit.close();
     },
   };

@@ -80,7 +80,7 @@ describe('control layer: the skill as a whole', () => {
     assert.deepEqual(result.findings.map((f) => f.rule), ['code-too-large']);
   });
 
-  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip']) {
+  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'json.py']) {
     it(`refuses the path ${path}`, async () => {
       const result = await review(skill({ 'main.py': RUN, [path]: '' }));
       assert.equal(result.decision, 'BLOCK');
@@ -89,7 +89,7 @@ describe('control layer: the skill as a whole', () => {
   }
 
   it('accepts nested Python files and text data', async () => {
-    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'manifest.yaml': 'name: x\n' }));
+    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'data/données.txt': 'é\n', 'notes.log': 'x\n', 'a+b.txt': '', 'data.bin': 'text\n' }));
     assert.equal(result.decision, 'APPROVE', describeFindings(result));
   });
 
@@ -144,12 +144,10 @@ describe('control layer: findings', () => {
   });
 });
 
-describe('control layer: hostile sources are refused fast', () => {
+describe('control layer: hostile sources are refused within bounds', () => {
   it('refuses brackets nested 100 000 deep before parsing', async () => {
-    const started = performance.now();
     const result = await review(skill(RUN + 'x = ' + '('.repeat(100000) + ')'.repeat(100000) + '\n'));
     assertFinding(result, 'source-too-complex', 3);
-    assert.ok(performance.now() - started < 500, `${performance.now() - started} ms`);
   });
 
   it('refuses nesting that hides from the bracket count, at the tree depth cap', async () => {
@@ -158,11 +156,10 @@ describe('control layer: hostile sources are refused fast', () => {
     assert.ok(result.findings.some((f) => f.rule === 'source-too-complex'), describeFindings(result));
   });
 
-  it('abandons a parse at the review budget, and the event loop keeps turning meanwhile', async () => {
-    // A full parse of this takes seconds (measured: ~10 s), so a 150 ms budget always runs out.
-    const garbage = Array.from({ length: 200000 }, (_, i) => '([{:)]}='[(i * 7919) % 8]).join('');
-    // Turns of the event loop, counted as they happen (one setImmediate per turn), not as time passes:
-    // a parse that never yields leaves this at 0 whatever the machine's speed or load.
+  it('escalates a parse past the work budget with a finding, the same way every time, off the event loop', async () => {
+    const big = RUN + 'x = [' + '1, '.repeat(60000) + ']\n';
+    // Turns of this thread's event loop, counted as they happen (one setImmediate per turn), not as
+    // time passes: a parse on this thread would leave it at 1 whatever the machine's speed or load.
     let turns = 0;
     let reviewing = true;
     const countTurn = (): void => {
@@ -170,15 +167,18 @@ describe('control layer: hostile sources are refused fast', () => {
       if (reviewing) setImmediate(countTurn);
     };
     setImmediate(countTurn);
-    let result;
     try {
-      result = await review(skill(garbage), { max_review_ms: 150 });
+      const decisions = await Promise.all([1, 2, 3].map(() => review(skill(big), { max_review_work: 100_000 })));
+      for (const result of decisions) {
+        assert.equal(result.decision, 'ESCALATE', describeFindings(result));
+        assertFinding(result, 'review-budget', 1, 'main.py');
+      }
     } finally {
       reviewing = false;
     }
-    assert.equal(result.decision, 'BLOCK');
-    assert.ok(result.findings.some((f) => f.rule === 'source-too-complex' && /review budget ran out/.test(f.message)), describeFindings(result));
-    assert.ok(turns >= 2, `the event loop turned ${turns} times during the parse`);
+    // The parse ran in a worker: this thread's loop kept turning meanwhile.
+    assert.ok(turns >= 3, `the event loop turned ${turns} times`);
+    assert.equal((await review(skill(big))).decision, 'APPROVE', 'within the default budget');
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
 import { DEFAULT_ALLOW_IMPORTS } from '../../server/src/config/index.js';
+import { DEFAULT_SKILL_LIMITS } from '../../server/src/skill-rules/index.js';
 import { loadContracts } from '../../server/src/contracts/index.js';
 import type { Decision, Review } from '../../server/src/control/types.js';
 import type { SkillFiles, SkillSource } from '../../server/src/skill.js';
@@ -33,6 +34,7 @@ export const policy = {
   controlPolicy: () => ({
     allow_imports: DEFAULT_ALLOW_IMPORTS,
     allow_builtins: [],
+    allow_capabilities: [],
     max_files: 32,
     max_code_bytes: 262144,
     max_limits: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
@@ -46,7 +48,7 @@ export async function tempDataDir(): Promise<string> {
 /** `preinstall`: the names, or 'all' for the default (every bundled skill). */
 export function openTestStore(dataDir: string, preinstall: string[] | 'all' = [], control = standInControl()): Promise<SkillStore> {
   return openSkillStore({
-    config: { data_dir: dataDir, registry: { url: path.join(dataDir, 'registry'), ...(preinstall === 'all' ? {} : { preinstall }) } },
+    config: { data_dir: dataDir, registry: { url: path.join(dataDir, 'registry'), ...(preinstall === 'all' ? {} : { preinstall }) }, store: DEFAULT_SKILL_LIMITS },
     contracts,
     control,
     policy,

@@ -25,8 +25,11 @@ export const RULES = {
   'getattr-name': 'block',
   'escape-name-string': 'block',
   'format-field-attribute': 'block',
+  'runtime-internals': 'block',
+  'exception-object': 'block',
   // a human decides
   'limits-above-max': 'escalate',
+  'review-budget': 'escalate',
   'permission-requested': 'escalate',
   // runs, with the warning shown
   'unbounded-loop': 'warning',

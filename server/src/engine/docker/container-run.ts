@@ -9,7 +9,7 @@ import type { RunJob, RunOptions, RunOutcome } from '../types.js';
 import { runContainerOptions, type SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
 import { engineError } from './engine-errors.js';
-import { classify, EXIT_KILLED, type KillReason } from './outcome.js';
+import { classify, EXIT_KILLED, type KillReason, type ResultBounds } from './outcome.js';
 import { RunOutput } from './output.js';
 import type { WarmPool } from './pool.js';
 import { StartedContainer } from './started-container.js';
@@ -27,6 +27,7 @@ export interface ContainerRunContext {
   pool: WarmPool | null;
   /** The engine's OOM reports. */
   watch: Pick<EngineWatch, 'oomKilled'>;
+  resultBounds: ResultBounds;
 }
 
 // After an answer at the frame, the removal waits a moment: by then the harness has exited on its
@@ -78,7 +79,7 @@ export class ContainerRun {
       this.answeredAtFrame = output.frame !== null && this.killedFor === null;
       const exitCode = this.answeredAtFrame ? null : await sandbox.exitCode();
       const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await this.context.watch.oomKilled(sandbox.id));
-      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs });
+      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs, resultBounds: this.context.resultBounds });
     } catch (error) {
       throw engineError(error, this.context.settings.image);
     } finally {
@@ -104,10 +105,12 @@ export class ContainerRun {
     return StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
   }
 
-  /** The job as the harness reads it (runner-image/harness/PROTOCOL.md). */
+  /** The job as the harness reads it: one JSON line (runner-image/harness/PROTOCOL.md). */
   private jobPayload(): Buffer {
-    const { files, entrypoint, handler, input, policy } = this.job;
-    return Buffer.from(JSON.stringify({ nonce: this.nonce, files, entrypoint, handler, input: input ?? null, policy }));
+    const { files, entrypoint, handler, input, policy, limits, testOnlyUnguarded } = this.job;
+    const unguarded = testOnlyUnguarded === true ? { unguarded: true } : {};
+    const job = { nonce: this.nonce, files, entrypoint, handler, input: input ?? null, policy, timeout_ms: limits.timeout_ms, ...unguarded };
+    return Buffer.from(JSON.stringify(job) + '\n');
   }
 
   /**

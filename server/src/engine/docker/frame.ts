@@ -11,7 +11,8 @@ export const END_PREFIX = '\u001eTE-END ';
 // needs this rare character, so ordinary lines (and their newlines) stream at once.
 const MARKER_START = '\u001e';
 
-export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError };
+/** `timeout`: the harness's own clock ended the skill (the service's kill had not come). */
+export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError; timeout?: true };
 
 export class FrameScanner {
   private readonly marker: string;
@@ -74,6 +75,31 @@ export class FrameScanner {
   }
 }
 
+/**
+ * How deep the JSON text nests, read without parsing it (linear, no recursion), stopping once past
+ * `stopAbove`: a result is bounded before anything that recurses (JSON.stringify, ajv) meets it.
+ */
+export function jsonTextDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // a backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > stopAbove) return deepest;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -91,5 +117,6 @@ export function parseFrame(text: string): HarnessFrame | null {
   const error = value.error;
   if (value.ok !== false || !isRecord(error) || typeof error.type !== 'string' || typeof error.message !== 'string') return null;
   const traceback = typeof error.traceback === 'string' ? { traceback: error.traceback } : {};
-  return { ok: false, error: { type: error.type, message: error.message, ...traceback } };
+  const timeout = value.timeout === true ? { timeout: true as const } : {};
+  return { ok: false, error: { type: error.type, message: error.message, ...traceback }, ...timeout };
 }
