@@ -1,4 +1,4 @@
-// The error-code registry: every code of server/src/errors.ts is documented in contracts/errors.md
+// The error-code registry: every code of server/src/errors.ts is documented in docs/errors.md
 // with its status, and each one is provoked here over HTTP, as a client would meet it.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { KeyRing } from '../../server/src/auth/keys.js';
 import { ERROR_STATUS, type ErrorCode } from '../../server/src/errors.js';
 import { createHttpApp } from '../../server/src/http/app.js';
 import { authenticate } from '../../server/src/http/authenticate.js';
-import { CONTRACTS_DIR } from '../../server/src/paths.js';
+import { PROJECT_ROOT } from '../../server/src/paths.js';
 import { quietLogger, startTestService, type TestService } from '../helpers/service.js';
 import { assertError } from './support.js';
 import { createUntilRefused, mountTmpfs, tmpfsUnavailable } from '../helpers/tmpfs.js';
@@ -27,8 +27,8 @@ describe('error codes', () => {
     provoked.add(code);
   };
 
-  it('are each documented in contracts/errors.md with their status', async () => {
-    const doc = await readFile(path.join(CONTRACTS_DIR, 'errors.md'), 'utf8');
+  it('are each documented in docs/errors.md with their status', async () => {
+    const doc = await readFile(path.join(PROJECT_ROOT, 'docs', 'errors.md'), 'utf8');
     for (const code of CODES) {
       assert.match(doc, new RegExp(`^\\| \`${code}\` \\| ${ERROR_STATUS[code]} \\|`, 'm'), `${code} ${ERROR_STATUS[code]} is in the table`);
     }

@@ -144,7 +144,7 @@ export function buildOpenApi(options: OpenApiOptions): object {
     info: {
       title: 'Tool Executor',
       version: packageVersion(),
-      description: 'Runs untrusted skills in fresh, network-less, read-only containers. Every error has the shape of components/schemas/error; codes: contracts/errors.md.',
+      description: 'Runs untrusted skills in fresh, network-less, read-only containers. Every error has the shape of components/schemas/error; codes: docs/errors.md.',
     },
     paths,
     components: {
