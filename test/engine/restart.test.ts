@@ -2,10 +2,12 @@
 // and started, and after the service is SIGKILLed, none of the service's containers is left within
 // 10 s, and the service runs again without a restart of its own.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { sha256Hex } from '../../server/src/auth/keys.js';
 import { SANDBOX_LABELS } from '../../server/src/engine/index.js';
 import { freePort } from '../../scripts/lib/free-port.js';
@@ -14,8 +16,14 @@ import { call, startMain, stopMain, type Running } from '../helpers/main-process
 import { PrivateDockerd } from '../helpers/private-dockerd.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
+const execFileAsync = promisify(execFile);
+
 // What the SPEC promises: gone within 10 s.
 const LEFT_WITHIN_MS = 10_000;
+
+async function hostHasDocker0(): Promise<boolean> {
+  return execFileAsync('ip', ['link', 'show', 'docker0']).then(() => true, () => false);
+}
 
 /** Polls until `check` holds, for at most `limitMs`; returns whether it came to hold. */
 async function within(limitMs: number, check: () => Promise<boolean>): Promise<boolean> {
@@ -30,11 +38,15 @@ async function within(limitMs: number, check: () => Promise<boolean>): Promise<b
 describe('engine restarts and a killed service leave no containers (private dockerd)', function () {
   this.timeout(300_000);
   let engine: PrivateDockerd | undefined;
+  let hostBridgeBefore = false;
   before(async () => {
+    hostBridgeBefore = await hostHasDocker0();
     engine = await PrivateDockerd.start(RUNNER_IMAGE);
   });
   after(async () => {
     await engine?.destroy();
+    // The private engine lives in a network namespace of its own: the shared engine's bridge stays.
+    if (hostBridgeBefore) assert.ok(await hostHasDocker0(), 'the host\'s docker0 is still there');
   });
 
   describe('the engine stopped and started', () => {

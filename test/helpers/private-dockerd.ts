@@ -1,6 +1,9 @@
 // A Docker engine of this test's own, for tests that stop and start the engine: the shared one
 // serves everyone else's tests and is never restarted. Its own socket, data root, exec root (so its
 // own containerd) and pid file; no bridge and no iptables, since sandboxes have no network anyway.
+// It runs in a network namespace of its own (`unshare --net`): a dockerd started with
+// `--bridge=none` deletes the `docker0` interface of the namespace it runs in, which on the host's
+// would cut the shared engine's bridge network.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,7 +45,7 @@ export class PrivateDockerd {
 
   async up(): Promise<void> {
     let log = '';
-    const child = spawn('dockerd', [
+    const child = spawn('unshare', ['--net', '--', 'dockerd',
       '--host', `unix://${this.socket}`,
       '--data-root', path.join(this.dir, 'root'),
       '--exec-root', path.join(this.dir, 'exec'),

@@ -58,9 +58,11 @@ export class ServiceMetrics {
 
   private observeEvent(event: AuditEvent): void {
     this.auditEvents.inc({ event: event.event, outcome: event.outcome });
-    if (event.event !== 'run') return;
+    // Refused runs are run events too (with their error code); only those that reached a sandbox have a run id.
+    const runDurationMs = event.details?.run_duration_ms;
+    if (event.event !== 'run' || event.details?.run_id === undefined) return;
     this.runs.inc({ status: event.outcome });
-    if (typeof event.duration_ms === 'number') this.runDuration.observe({ status: event.outcome }, event.duration_ms / 1000);
+    if (typeof runDurationMs === 'number') this.runDuration.observe({ status: event.outcome }, runDurationMs / 1000);
   }
 
   /** The same audit log, counting each event once it is on disk. */
