@@ -6,7 +6,7 @@ import type { ActionHandle, AuditFacts, Auditor } from '../audit/index.js';
 import { hasRole } from '../auth/index.js';
 import type { Contracts } from '../contracts/index.js';
 import type { ControlPolicy, Review } from '../control/types.js';
-import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Manifest, SkillSource } from '../skill.js';
 import type { SkillLimits } from '../skill-rules/index.js';
 import {
