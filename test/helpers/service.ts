@@ -31,6 +31,8 @@ export async function startTestService(overrides: ConfigFile = {}, logger: winst
     {
       data_dir: dataDir,
       ...overrides,
+      // Test files send many bad keys from loopback; the per-address limit has tests of its own.
+      server: { auth_failures_per_minute: 100_000, ...overrides.server },
       auth: { keys: (Object.keys(keys) as Role[]).map((role) => ({ id: `${role}-key`, role, sha256: sha256Hex(keys[role]) })) },
     },
     contracts,
