@@ -71,6 +71,7 @@ export class ServiceMetrics {
         this.observeEvent(event);
       },
       query: (filter) => audit.query(filter),
+      verify: () => audit.verify(),
       close: () => audit.close(),
     };
   }

@@ -2,7 +2,7 @@
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
 import type { AuditLog } from '../audit/types.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { SkillRecord, SkillStore } from '../store/types.js';
+import type { ReviewDecision, SkillRecord, SkillStore } from '../store/types.js';
 import type { CallContext } from './run.js';
 
 export interface PendingReview {
@@ -11,6 +11,8 @@ export interface PendingReview {
   skill: { name: string; version: string; description: string; origin: SkillRecord['origin'] };
   review: SkillRecord['review'];
   created_at: string;
+  /** The key id that created it (null where unknown). */
+  created_by: string | null;
 }
 
 export type ReviewVerdict = 'approve' | 'reject';
@@ -27,17 +29,18 @@ export class ReviewService {
       .list()
       .filter((r) => r.status === 'pending_review')
       .sort((a, b) => a.created_at.localeCompare(b.created_at))
-      .map((r) => ({ id: reviewId(r), skill: { name: r.name, version: r.version, description: r.description, origin: r.origin }, review: r.review, created_at: r.created_at }));
+      .map((r) => ({ id: reviewId(r), skill: { name: r.name, version: r.version, description: r.description, origin: r.origin }, review: r.review, created_at: r.created_at, created_by: r.created_by ?? null }));
   }
 
-  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] } }> {
+  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] }; review_decision: ReviewDecision }> {
     const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
     if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
     const [, name, version] = match as unknown as [string, string, string];
     const record = this.deps.store.find(name, version);
     if (!record) throw new NotFoundError(`no review ${id}`, { id });
     if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
-    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked');
+    const decision = { verdict, reason: call.reason ?? null, actor: call.actor?.id ?? null, decided_at: new Date().toISOString() };
+    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked', decision);
     await this.deps.audit.record({
       event: `review.${verdict}`,
       actor: call.actor?.id ?? null,
@@ -48,6 +51,6 @@ export class ReviewService {
       outcome: updated.status,
       details: call.reason ? { reason: call.reason } : undefined,
     });
-    return { id, skill: { name, version, status: updated.status } };
+    return { id, skill: { name, version, status: updated.status }, review_decision: decision };
   }
 }

@@ -19,6 +19,18 @@ export interface SkillRecord {
   review: Review;
   created_at: string;
   updated_at: string;
+  /** The key id that created, installed or generated it; null for bundled skills. Absent in records written before it was kept. */
+  created_by?: string | null;
+  /** An admin's decision on an escalation (POST /v1/reviews/{id}/approve or /reject), with the reason given. */
+  review_decision?: ReviewDecision;
+}
+
+export interface ReviewDecision {
+  verdict: 'approve' | 'reject';
+  reason: string | null;
+  /** The deciding key's id. */
+  actor: string | null;
+  decided_at: string;
 }
 
 export interface StoredSkill extends SkillSource {
@@ -42,6 +54,8 @@ export interface CommitMeta {
   origin: SkillOrigin;
   digest: string;
   review: Review;
+  /** The caller's key id (null for bundled skills). */
+  created_by?: string | null;
 }
 
 export interface SkillStore {
@@ -56,8 +70,8 @@ export interface SkillStore {
   commit(staged: StagedSkill, meta: CommitMeta): Promise<SkillRecord>;
   /** stage + commit: stores a reviewed skill atomically (files and installed.json together). 409 if that version exists. */
   add(source: SkillSource, meta: CommitMeta): Promise<SkillRecord>;
-  /** Moves a skill between draft/pending and active. */
-  setStatus(name: string, version: string, status: SkillStatus): Promise<SkillRecord>;
+  /** Moves a skill between draft/pending and active (or blocked), with the review decision that moved it, if any. */
+  setStatus(name: string, version: string, status: SkillStatus, decision?: ReviewDecision): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
   remove(name: string, version?: string): Promise<Array<{ name: string; version: string }>>;
   close(): Promise<void>;
