@@ -1,4 +1,4 @@
-// Builds the admin console (ui/) into dist/ui/: one bundled, minified script and its stylesheet,
+// Builds the admin console (ui/) into dist/ui/: one bundled, minified script, its stylesheet and icon,
 // beside index.html, so the service serves /ui with no CDN, no outside font and no inline script.
 // Called by `npm run setup`; quick when nothing changed (esbuild takes well under a second).
 import { copyFile, mkdir, rm } from 'node:fs/promises';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     logLevel: 'warning',
   });
   await copyFile(path.join(source, 'index.html'), path.join(CONSOLE_DIR, 'index.html'));
-  await copyFile(path.join(source, 'console.css'), path.join(CONSOLE_DIR, 'assets', 'console.css'));
+  for (const asset of ['console.css', 'favicon.svg']) await copyFile(path.join(source, asset), path.join(CONSOLE_DIR, 'assets', asset));
 }
 
 await main();

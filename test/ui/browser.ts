@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../server/src/paths.js';
 import type { Role } from '../../server/src/config/index.js';
@@ -74,4 +75,15 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   });
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(serious, [], `${what}: axe-core found serious or critical violations`);
+}
+
+/** Polls `read` until it returns `expected` (deep equality), or fails with the last value after `timeoutMs`. */
+export async function eventually<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!isDeepStrictEqual(last, expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await read();
+  }
+  assert.deepEqual(last, expected, what);
 }

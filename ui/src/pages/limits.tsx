@@ -64,12 +64,12 @@ function policyOf(form: Form): LimitPolicy {
   return { defaults: group('defaults'), max: group('max'), concurrency: Number(form.concurrency), queue: Number(form.queue) };
 }
 
-function NumberField({ name, label, form, problems, onChange }: { name: string; label: string; form: Form; problems: Record<string, string>; onChange: (name: string, value: string) => void }) {
+function NumberField({ name, label, context, form, problems, onChange }: { name: string; label: string; context?: string; form: Form; problems: Record<string, string>; onChange: (name: string, value: string) => void }) {
   const id = `limit-${name.replace('.', '-')}`;
   const problem = problems[name];
   return (
     <div class="field">
-      <label for={id}>{label}</label>
+      <label for={id}>{context && <span class="visually-hidden">{context} </span>}{label}</label>
       <input id={id} type="text" inputMode="decimal" value={form[name] ?? ''} aria-invalid={problem ? 'true' : undefined}
         aria-describedby={problem ? `${id}-problem` : undefined} onInput={(e) => onChange(name, e.currentTarget.value)} />
       {problem && <small id={`${id}-problem`} class="field-problem">{problem}</small>}
@@ -116,7 +116,9 @@ export function LimitsPage() {
           {(['defaults', 'max'] as const).map((group) => (
             <fieldset key={group}>
               <legend>{group === 'defaults' ? 'Defaults' : 'Maxima'}</legend>
-              {LIMIT_NAMES.map((name) => <NumberField key={name} name={`${group}.${name}`} label={name} form={form} problems={shownProblems} onChange={change} />)}
+              {LIMIT_NAMES.map((name) => (
+                <NumberField key={name} name={`${group}.${name}`} label={name} context={group === 'defaults' ? 'default' : 'maximum'} form={form} problems={shownProblems} onChange={change} />
+              ))}
             </fieldset>
           ))}
           <fieldset>
