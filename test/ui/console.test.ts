@@ -67,6 +67,28 @@ describe('admin console (/ui) in Chromium against the real service', function ()
     await assertAccessible(admin, 'Overview');
   });
 
+  it('works from the keyboard: skip link first, then the pages in order, focus moved to the new page', async () => {
+    const focused = () => admin.evaluate(() => {
+      const active = document.activeElement as HTMLElement | null;
+      return active?.id === 'main' ? '#main' : active?.textContent?.trim() ?? '';
+    });
+    await admin.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await admin.keyboard.press('Tab');
+    assert.equal(await focused(), 'Skip to content');
+    await admin.keyboard.press('Enter');
+    assert.equal(await focused(), '#main');
+    await admin.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await admin.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    assert.deepEqual(order, ['Skip to content', 'Overview', 'Reviews', 'Skills', 'Audit', 'Limits']);
+    await admin.keyboard.press('Enter');
+    await admin.getByRole('heading', { name: 'Limits', level: 1 }).waitFor();
+    await eventually(focused, '#main', 'focus moves to the new page');
+  });
+
   it('refuses a wrong key at sign-in and keeps nothing', async () => {
     const page = await (await h.browser.newContext()).newPage();
     try {
