@@ -34,7 +34,7 @@ export const consoleSecurityHeaders: RequestHandler = helmet({
 /** Serves the built console from `dir`; an unbuilt console or a missing file is 404. */
 export function createConsoleRouter(deps: { dir: string }): Router {
   const router = Router();
-  router.get(CONSOLE_PATH, (_req, res, next) => {
+  router.get([CONSOLE_PATH, `${CONSOLE_PATH}/`], (_req, res, next) => {
     res.sendFile('index.html', { root: deps.dir }, (error) => {
       if (error) next(new NotFoundError('the console is not built (npm run setup builds it)'));
     });
