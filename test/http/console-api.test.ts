@@ -5,7 +5,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import supertest from 'supertest';
 import { assertNoContainersLeft } from '../helpers/docker.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { contracts, startTestService, type TestService } from '../helpers/service.js';
 import { assertError } from './support.js';
 
 describe('API for the console', function () {
@@ -21,7 +21,7 @@ describe('API for the console', function () {
   });
 
   it('GET /v1/me names the key in use and its role', async function () {
-    assert.deepEqual((await t.as('client').get('/v1/me').expect(200)).body, { id: 'client-key', role: 'client' });
+    assert.deepEqual(contracts.assert('key_identity.json', (await t.as('client').get('/v1/me').expect(200)).body), { id: 'client-key', role: 'client' });
     assert.deepEqual((await t.as('admin').get('/v1/me').expect(200)).body, { id: 'admin-key', role: 'admin' });
   });
 
@@ -29,6 +29,7 @@ describe('API for the console', function () {
     // The engine's ping gives up after 3 s: on a loaded engine one may, so the answer gets three tries.
     let body = (await t.as('admin').get('/v1/admin/status').expect(200)).body;
     for (let attempt = 1; attempt < 3 && !body.engine.reachable; attempt++) body = (await t.as('admin').get('/v1/admin/status').expect(200)).body;
+    contracts.assert('service_status.json', body);
     assert.deepEqual(body.engine, { reachable: true, image_present: true, runtime: t.service.config.sandbox.runtime, image: t.service.config.sandbox.image });
     assert.equal(body.pool.size, t.service.config.sandbox.pool.size);
     assert.ok(body.pool.ready + body.pool.starting <= body.pool.size);
@@ -58,7 +59,7 @@ describe('API for the console', function () {
   });
 
   it('GET /v1/audit/verify reports an intact chain, then the first edited line by file name', async function () {
-    const intact = (await t.as('admin').get('/v1/audit/verify').expect(200)).body;
+    const intact = contracts.assert<{ ok: boolean; entries: number; failure: null }>('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
     assert.equal(intact.ok, true);
     assert.ok(intact.entries > 0);
     assert.equal(intact.failure, null);
@@ -68,7 +69,7 @@ describe('API for the console', function () {
     const lines = (await readFile(path.join(dir, file!), 'utf8')).split('\n');
     lines[2] = lines[2]!.replace('"auth.refused"', '"auth.refusex"');
     await writeFile(path.join(dir, file!), lines.join('\n'));
-    const broken = (await t.as('admin').get('/v1/audit/verify').expect(200)).body;
+    const broken = contracts.assert<{ ok: boolean; failure: { file: string; line: number; kind: string } }>('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
     assert.equal(broken.ok, false);
     assert.deepEqual({ file: broken.failure.file, line: broken.failure.line, kind: broken.failure.kind }, { file, line: 3, kind: 'hash_mismatch' });
   });
