@@ -11,7 +11,7 @@ interface Token {
 }
 
 /** The source as lines of classed tokens. */
-export function highlightLines(text: string, python: boolean): Token[][] {
+function highlightLines(text: string, python: boolean): Token[][] {
   // A final newline ends the last line; it does not start another.
   const source = text.endsWith('\n') ? text.slice(0, -1) : text;
   if (!python) return source.split('\n').map((text) => [{ text, classes: '' }]);
@@ -37,7 +37,7 @@ export function FindingNote({ finding }: { finding: Finding }) {
   );
 }
 
-export function CodeFile({ path, source, findings }: { path: string; source: string; findings: Finding[] }) {
+function CodeFile({ path, source, findings }: { path: string; source: string; findings: Finding[] }) {
   const lines = highlightLines(source, path.endsWith('.py'));
   const byLine = new Map<number, Finding[]>();
   const unplaced: Finding[] = [];

@@ -10,7 +10,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const text = hash.startsWith('#/') ? hash.slice(2) : '';
   const [path = '', search = ''] = text.split('?', 2);
   const [page = '', item] = path.split('/', 2);

@@ -20,7 +20,7 @@ const POLICY_BOUNDS = policyContract.properties as unknown as Record<'concurrenc
 const LIMIT_NAMES = Object.keys(LIMIT_BOUNDS) as Array<keyof Limits>;
 
 /** The problem with one value under its contract's bounds, or null. */
-export function boundsProblem(label: string, text: string, bounds: Bounds): string | null {
+function boundsProblem(label: string, text: string, bounds: Bounds): string | null {
   const value = Number(text);
   if (text.trim() === '' || Number.isNaN(value)) return `${label} must be a number`;
   if (bounds.type === 'integer' && !Number.isInteger(value)) return `${label} must be a whole number`;

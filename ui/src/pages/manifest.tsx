@@ -6,7 +6,7 @@ import type { Finding, LimitPolicy, Limits, SkillVersion } from '../types';
 
 const LIMIT_NAMES: Array<keyof Limits> = ['timeout_ms', 'memory_mb', 'cpus', 'pids', 'output_bytes'];
 
-export function RequestedLimits({ skill, policy }: { skill: SkillVersion; policy: LimitPolicy | null }) {
+function RequestedLimits({ skill, policy }: { skill: SkillVersion; policy: LimitPolicy | null }) {
   const asked = skill.limits ?? {};
   return (
     <table class="limits-asked">
@@ -31,7 +31,7 @@ export function RequestedLimits({ skill, policy }: { skill: SkillVersion; policy
   );
 }
 
-export function Permissions({ permissions }: { permissions: Record<string, unknown> | undefined }) {
+function Permissions({ permissions }: { permissions: Record<string, unknown> | undefined }) {
   const granted = Object.entries(permissions ?? {}).filter(([, value]) => value !== false && value !== null && !(Array.isArray(value) && value.length === 0));
   return (
     <section aria-labelledby="permissions-heading">

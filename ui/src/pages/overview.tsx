@@ -30,7 +30,7 @@ interface Minute {
   total: number;
 }
 
-export function perMinute(runs: AuditEntry[], now: number): Minute[] {
+function perMinute(runs: AuditEntry[], now: number): Minute[] {
   const end = Math.floor(now / 60_000) * 60_000;
   const minutes: Minute[] = Array.from({ length: MINUTES }, (_, i) => ({ start: end - (MINUTES - 1 - i) * 60_000, counts: {}, total: 0 }));
   for (const run of runs) {

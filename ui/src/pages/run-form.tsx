@@ -27,7 +27,7 @@ function kindOf(schema: JsonSchema): FieldKind {
 }
 
 /** The fields of an object schema with properties, or null when the input is better typed as JSON. */
-export function fieldsOf(schema: JsonSchema | undefined): Field[] | null {
+function fieldsOf(schema: JsonSchema | undefined): Field[] | null {
   if (!schema || schema.type !== 'object' || !schema.properties) return null;
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties).map(([name, property]) => ({ name, kind: kindOf(property), required: required.has(name), schema: property }));
