@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
+import { cidrProblem, parseOrigin, type EgressConfig } from '../egress/index.js';
+import { ValidationError } from '../errors.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
@@ -32,6 +34,7 @@ export interface Config {
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
   control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number };
   audit: { rotate_bytes: number };
+  egress: EgressConfig;
 }
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
@@ -64,6 +67,7 @@ export function defaultConfig(): Config {
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
+    egress: { allow_cidrs: [], secrets: [], max_requests: 20, max_bytes: 10485760, timeout_ms: 10000 },
   };
 }
 
@@ -82,10 +86,23 @@ function merge<T>(base: T, override: unknown): T {
   return out as T;
 }
 
+/** What the schema cannot say: CIDRs and secret origins the broker could not use. */
+function checkEgress(egress: EgressConfig): void {
+  const problems = [
+    ...egress.allow_cidrs.map(cidrProblem),
+    ...egress.secrets.map((secret) => {
+      const origin = parseOrigin(secret.origin);
+      return typeof origin === 'string' ? `egress.secrets: ${origin}` : null;
+    }),
+  ].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new ValidationError(`configuration: ${problems.join('; ')}`, { problems });
+}
+
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
 export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
   const checked = contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
   const config = merge(defaultConfig(), checked);
+  checkEgress(config.egress);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
   // The default registry lives in the data_dir, wherever the operator moved that.

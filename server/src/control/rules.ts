@@ -25,6 +25,7 @@ export const RULES = {
   'getattr-name': 'block',
   'escape-name-string': 'block',
   'format-field-attribute': 'block',
+  'network-origin-invalid': 'block',
   // a human decides
   'limits-above-max': 'escalate',
   'permission-requested': 'escalate',

@@ -1,0 +1,251 @@
+// The network broker (SPEC §11): the one door from a skill to the network. Each request of a run
+// goes through its session, which checks the origin against what an admin approved, connects only
+// to addresses it resolved and checked itself, adds the configured secrets, keeps the run's budgets,
+// follows redirects one checked hop at a time, and writes one audit event per hop.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent, request as undiciRequest } from 'undici';
+import type { AuditLog } from '../audit/types.js';
+import { AddressPolicy, isAddressLiteral } from './addresses.js';
+import { originMatches, originText, parseOrigins, targetOf, type OriginPattern, type Target } from './origins.js';
+import { EgressFailure, type EgressConfig, type EgressReply, type EgressRequest, type EgressRun } from './types.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Headers that belong to the connection, not the request: the broker owns them. */
+const RESERVED_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'expect', 'proxy-authorization', 'proxy-connection']);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_HOPS = 5;
+
+/** Thrown from the DNS lookup so that the refusal, not a connection error, reaches the skill. */
+class AddressRefused extends Error {}
+
+export class EgressBroker {
+  private readonly addresses: AddressPolicy;
+  private readonly secrets: Array<{ origin: OriginPattern; header: string; value: string }>;
+  /** One pool for every run: keep-alive connections are per origin, to addresses already checked. */
+  private readonly agent: Agent;
+
+  constructor(private readonly deps: { config: EgressConfig; audit: AuditLog }) {
+    this.addresses = new AddressPolicy(deps.config.allow_cidrs);
+    this.secrets = deps.config.secrets.map((s) => ({ origin: parseOrigins([s.origin])[0] as OriginPattern, header: s.header.toLowerCase(), value: s.value }));
+    this.agent = new Agent({ connect: { lookup: this.checkedLookup() }, keepAliveTimeout: 4000 });
+  }
+
+  /** Resolves a name and hands the socket only the addresses the policy lets through. */
+  private checkedLookup(): LookupFunction {
+    return (hostname, options, callback) => {
+      dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, found: LookupAddress[]) => {
+        if (error) return callback(error, '', 0);
+        const allowed = found.filter((a) => this.addresses.refusal(a.address) === null);
+        if (allowed.length === 0) {
+          const why = found.map((a) => this.addresses.refusal(a.address)).find(Boolean) ?? `${hostname} resolved to no address`;
+          return callback(new AddressRefused(`${hostname} resolves to ${why}`), '', 0);
+        }
+        const first = allowed[0] as LookupAddress;
+        if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+        else callback(null, first.address, first.family);
+      });
+    };
+  }
+
+  session(run: EgressRun): EgressSession {
+    return new EgressSession(this, run, parseOrigins(run.origins));
+  }
+
+  /** @internal the session's way to the shared pool, policy and audit. */
+  get parts(): { agent: Agent; addresses: AddressPolicy; audit: AuditLog; config: EgressConfig } {
+    return { agent: this.agent, addresses: this.addresses, audit: this.deps.audit, config: this.deps.config };
+  }
+
+  secretHeaders(target: Target): Record<string, string> {
+    return Object.fromEntries(this.secrets.filter((s) => originMatches(s.origin, target)).map((s) => [s.header, s.value]));
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+interface Hop {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+interface HopRecord {
+  method: string;
+  url: URL;
+  status: number | null;
+  bytesOut: number;
+  bytesIn: number;
+  startedAt: number;
+}
+
+/** An error, its causes and, for an AggregateError (one per address tried), its members. */
+function causes(error: unknown, depth = 0): unknown[] {
+  if (!(error instanceof Error) || depth > 4) return [error];
+  const members = error instanceof AggregateError ? error.errors : [];
+  return [error, ...[error.cause, ...members].filter((e) => e !== undefined).flatMap((e) => causes(e, depth + 1))];
+}
+
+/** One run's budget and its approved origins. */
+export class EgressSession {
+  private requests = 0;
+  private bytes = 0;
+
+  constructor(private readonly broker: EgressBroker, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {}
+
+  /** Answers a request of the skill: the final response, or the reason it was not made. Never throws. */
+  async request(request: EgressRequest): Promise<EgressReply> {
+    try {
+      let hop = this.firstHop(request);
+      for (let hops = 0; ; hops++) {
+        const response = await this.send(hop, request.timeout_ms);
+        const location = response.headers.location;
+        if (!REDIRECTS.has(response.status) || !location) return { ok: true, ...response };
+        if (hops + 1 >= MAX_HOPS) throw new EgressFailure('refused', `more than ${MAX_HOPS} redirects from ${request.url}`);
+        hop = this.nextHop(hop, response.status, location);
+      }
+    } catch (error) {
+      if (error instanceof EgressFailure) return { ok: false, error: { kind: error.kind, message: error.message } };
+      throw error;
+    }
+  }
+
+  private firstHop(request: EgressRequest): Hop {
+    const method = String(request.method ?? '').toUpperCase();
+    if (!METHODS.has(method)) throw new EgressFailure('invalid', `method ${JSON.stringify(request.method)} is not one of ${[...METHODS].join(', ')}`);
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      throw new EgressFailure('invalid', `${JSON.stringify(request.url)} is not an absolute http(s) URL`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (RESERVED_HEADERS.has(lower)) throw new EgressFailure('invalid', `the header ${name} is set by the broker, not the skill`);
+      headers[lower] = String(value);
+    }
+    return { method, url, headers, body: request.body ?? null };
+  }
+
+  /** The request a redirect asks for: 303 (and 301/302 after a POST) become a GET without body; credentials stay with their origin. */
+  private nextHop(previous: Hop, status: number, location: string): Hop {
+    let url: URL;
+    try {
+      url = new URL(location, previous.url);
+    } catch {
+      throw new EgressFailure('refused', `redirect to ${JSON.stringify(location)}, which is not a URL`);
+    }
+    const toGet = status === 303 || ((status === 301 || status === 302) && previous.method === 'POST');
+    const headers = { ...previous.headers };
+    if (url.origin !== previous.url.origin) {
+      delete headers.authorization;
+      delete headers.cookie;
+    }
+    if (toGet) delete headers['content-type'];
+    return { method: toGet && previous.method !== 'HEAD' ? 'GET' : previous.method, url, headers, body: toGet ? null : previous.body };
+  }
+
+  private check(hop: Hop): Target {
+    const target = targetOf(hop.url);
+    if (!target) throw new EgressFailure('refused', `${hop.url.protocol} is not http or https`);
+    if (hop.url.username || hop.url.password) throw new EgressFailure('invalid', 'credentials in the URL are not sent; use a header');
+    const origin = originText(target);
+    if (this.origins.length === 0) throw new EgressFailure('refused', `${origin}: skill ${this.run.skill}@${this.run.version} has no network origin approved by an admin`);
+    if (!this.origins.some((o) => originMatches(o, target))) {
+      throw new EgressFailure('refused', `${origin} is not among the origins approved for ${this.run.skill}@${this.run.version} (${this.origins.map((o) => o.text).join(', ')})`);
+    }
+    if (isAddressLiteral(target.host)) {
+      const refusal = this.broker.parts.addresses.refusal(target.host);
+      if (refusal) throw new EgressFailure('refused', refusal);
+    }
+    return target;
+  }
+
+  private spend(bytes: number): void {
+    const { max_bytes } = this.broker.parts.config;
+    this.bytes += bytes;
+    if (this.bytes > max_bytes) throw new EgressFailure('budget', `the run's network budget of ${max_bytes} bytes (egress.max_bytes, out and in) is spent`);
+  }
+
+  /** One hop: checked, counted, sent, read within the budget, audited whatever happened. */
+  private async send(hop: Hop, timeoutMs: number | undefined): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    const { agent, config } = this.broker.parts;
+    const record: HopRecord = { method: hop.method, url: hop.url, status: null, bytesOut: 0, bytesIn: 0, startedAt: performance.now() };
+    const deadlineMs = Math.min(timeoutMs ?? config.timeout_ms, config.timeout_ms);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), deadlineMs);
+    try {
+      this.requests += 1;
+      if (this.requests > config.max_requests) throw new EgressFailure('budget', `the run's budget of ${config.max_requests} requests (egress.max_requests) is spent`);
+      const target = this.check(hop);
+      record.bytesOut = hop.body?.length ?? 0;
+      this.spend(record.bytesOut);
+      const response = await undiciRequest(hop.url, {
+        dispatcher: agent,
+        method: hop.method as 'GET',
+        headers: { ...hop.headers, ...this.broker.secretHeaders(target) },
+        body: hop.body,
+        signal: abort.signal,
+      });
+      record.status = response.statusCode;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        record.bytesIn += chunk.length;
+        this.spend(chunk.length);
+        chunks.push(chunk);
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      await this.audit(record, 'ok', null);
+      return { status: response.statusCode, headers, body: Buffer.concat(chunks) };
+    } catch (error) {
+      const failure = this.failureOf(error, hop, abort.signal.aborted, deadlineMs);
+      await this.audit(record, failure.kind, failure.message);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failureOf(error: unknown, hop: Hop, timedOut: boolean, deadlineMs: number): EgressFailure {
+    if (error instanceof EgressFailure) return error;
+    if (timedOut) return new EgressFailure('timeout', `${hop.method} ${originText(targetOf(hop.url) as Target)} took longer than ${deadlineMs} ms`);
+    const refused = causes(error).find((e) => e instanceof AddressRefused);
+    if (refused) return new EgressFailure('refused', (refused as AddressRefused).message);
+    const cause = error;
+    const code = (cause as { code?: string }).code;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new EgressFailure('connection', `${hop.method} ${hop.url.origin} failed: ${code ? `${code} ` : ''}${reason}`);
+  }
+
+  private async audit(record: HopRecord, outcome: string, reason: string | null): Promise<void> {
+    const target = targetOf(record.url);
+    await this.broker.parts.audit.record({
+      event: 'egress',
+      actor: this.run.actor,
+      request_id: this.run.requestId,
+      skill: this.run.skill,
+      version: this.run.version,
+      outcome,
+      duration_ms: Math.round(performance.now() - record.startedAt),
+      details: {
+        run_id: this.run.runId,
+        method: record.method,
+        scheme: target?.scheme ?? null,
+        host: target?.host ?? null,
+        port: target?.port ?? null,
+        path: record.url.pathname,
+        status: record.status,
+        bytes_out: record.bytesOut,
+        bytes_in: record.bytesIn,
+        reason,
+      },
+    });
+  }
+}
