@@ -2,7 +2,7 @@
 
 Protocol (runner-image/harness/PROTOCOL.md has the full text):
 
-  stdin   one JSON object, read until EOF:
+  stdin   one JSON object on one line (stdin then stays open for the broker's answers to `net`):
             {"nonce": "<16-128 of [A-Za-z0-9_-]>",
              "files": {"main.py": "<source>", ...}, "entrypoint": "main.py", "handler": "run",
              "input": <any JSON>,
@@ -39,7 +39,7 @@ HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 # long enough to import the package.
 sys.path.insert(0, HARNESS_DIR)
 try:
-    from te_runtime import audit, guard, modules
+    from te_runtime import audit, guard, modules, net
 finally:
     sys.path.remove(HARNESS_DIR)
 
@@ -63,8 +63,9 @@ class HarnessFailure(Exception):
 
 
 def read_job(stream):
+    # One line: stdin stays open after it, for the broker's answers to the net module.
     try:
-        job = json.loads(stream.read())
+        job = json.loads(stream.readline())
     except ValueError as error:
         raise ProtocolError(f'stdin is not one JSON object: {error}') from None
     if not isinstance(job, dict):
@@ -227,6 +228,13 @@ def write_frame(fds, nonce, frame, streams):
     write_all(frame_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
 
 
+def connect_net(out_fd, reader, nonce):
+    """`import net` gets the runtime's net module, talking to the broker over our own descriptor
+    and stdin (PROTOCOL.md, "net"); the allowlist still decides whether a skill may import it."""
+    net._connect(out_fd, reader, nonce, write_all)
+    sys.modules['net'] = net
+
+
 def main():
     # Our own descriptor and stream objects, taken before any skill code runs: the skill may
     # replace or close sys.stdout, the frame still goes out.
@@ -239,6 +247,7 @@ def main():
         sys.stderr.write(f'tool-executor harness: {error}\n')
         sys.stderr.flush()
         os._exit(2)
+    connect_net(frame_fds[0], sys.stdin.buffer, job['nonce'])
     harness_pid = os.getpid()
     ok, frame = run(job)
     if os.getpid() == harness_pid:

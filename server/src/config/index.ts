@@ -42,7 +42,7 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
   'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
-  'calendar', 'zoneinfo', 'time', 'logging',
+  'calendar', 'zoneinfo', 'time', 'logging', 'net',
 ];
 
 /**
