@@ -5,7 +5,8 @@
 // - throughput at 8 clients against raw engine churn (create/start/wait/remove), measured before
 //   and after the service's turn, as the machine may be shared;
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
-// - the control layer's review cost (bench-review) and the audit log's cost (bench-audit).
+// - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
+// - the network broker's added latency per request against a direct request (bench-egress).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { DEFAULT_ALLOW_IMPORTS, defaultConfig, type Limits } from '../server/src
 import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/docker/container-options.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
+import { benchEgress } from './bench-egress.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
@@ -36,7 +38,7 @@ const TEXT = 'the quick brown fox jumps over the lazy dog';
 // word-count's manifest limits over the admin defaults, as the service computes them.
 const WORD_COUNT_LIMITS: Limits = { ...defaultConfig().limits.defaults, timeout_ms: 5000, memory_mb: 128, cpus: 0.5 };
 
-const TARGETS = { latencyRatio: 0.1, throughputRatio: 0.8, peakRssMb: 200 };
+const TARGETS = { latencyRatio: 0.1, throughputRatio: 0.8, peakRssMb: 200, brokerAddedMs: 2 };
 
 interface Latency {
   runs: number;
@@ -165,6 +167,8 @@ async function main(): Promise<void> {
     server = undefined;
     const review = await benchReview();
     const audit = await benchAudit();
+    const egress = await benchEgress();
+    const brokerAddedMs = egress.broker.p50_ms - egress.direct.p50_ms;
 
     const churn: ChurnResult = {
       containers: churnBefore.containers + churnAfter.containers,
@@ -186,6 +190,10 @@ async function main(): Promise<void> {
       [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
       ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
       [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],
+      ['HTTP request from the host, direct', `p50 ${egress.direct.p50_ms.toFixed(3)} ms, p99 ${ms(egress.direct.p99_ms)} ms (${egress.direct.requests} requests, kept alive)`, ''],
+      ['same through the broker, audited', `p50 ${egress.broker.p50_ms.toFixed(3)} ms, p99 ${ms(egress.broker.p99_ms)} ms (with an audit that costs nothing: p50 ${egress.brokerWithoutAuditSync.p50_ms.toFixed(3)} ms)`, ''],
+      ['broker added latency (p50 - p50)', `${brokerAddedMs.toFixed(3)} ms`, `< ${TARGETS.brokerAddedMs} ms  ${verdict(brokerAddedMs < TARGETS.brokerAddedMs)}`],
+      ['net.get from a skill, in-container', egress.fromSkill ? `p50 ${ms(egress.fromSkill.p50_ms)} ms, p99 ${ms(egress.fromSkill.p99_ms)} ms (${egress.fromSkill.requests} requests: attach streams + broker)` : 'runner image missing', '(no target)'],
     ]);
   } finally {
     await server?.stop();

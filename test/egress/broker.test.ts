@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuditLog, type AuditEntry, type AuditLog } from '../../server/src/audit/index.js';
-import { EgressBroker, type EgressConfig, type EgressReply, type EgressRun } from '../../server/src/egress/index.js';
+import { EgressBroker, type EgressConfig, type EgressSession, type EgressReply, type EgressRun } from '../../server/src/egress/index.js';
 import { removeDir, tempDataDir } from '../audit/helpers.js';
 
 interface Seen {
@@ -52,6 +52,7 @@ describe('egress broker', () => {
   let allowed: { server: Server; origin: string };
   let other: { server: Server; origin: string };
   const brokers: EgressBroker[] = [];
+  const sessions: EgressSession[] = [];
 
   before(async () => {
     dataDir = await tempDataDir();
@@ -75,6 +76,13 @@ describe('egress broker', () => {
   function broker(config: Partial<EgressConfig> = {}): EgressBroker {
     const made = new EgressBroker({ config: { allow_cidrs: ['127.0.0.0/8'], secrets: [], ...BUDGETS, ...config }, audit });
     brokers.push(made);
+    // Sessions write their audit lines in the background; egressEvents waits for them as a run does.
+    const open = made.session.bind(made);
+    made.session = (r) => {
+      const session = open(r);
+      sessions.push(session);
+      return session;
+    };
     return made;
   }
 
@@ -85,6 +93,7 @@ describe('egress broker', () => {
   }
 
   async function egressEvents(runId: string): Promise<AuditEntry[]> {
+    await Promise.all(sessions.map((session) => session.close()));
     return (await audit.query({ event: 'egress', limit: 1000 })).filter((e) => e.details?.run_id === runId).reverse();
   }
 
@@ -184,6 +193,7 @@ describe('egress broker', () => {
     assert.ok(!JSON.stringify(reply).includes('sk-test-123'));
     await session.request({ method: 'GET', url: `${other.origin}/hello` });
     assert.equal(otherSeen[0]?.headers['x-api-key'], undefined, 'the secret goes to its own origin only');
+    await session.close();
     const events = await audit.query({ event: 'egress', limit: 1000 });
     assert.ok(!JSON.stringify(events).includes('sk-test-123'));
   });
@@ -222,6 +232,21 @@ describe('egress broker', () => {
     assert.equal(refusal(await session.request({ method: 'CONNECT', url: `${allowed.origin}/` })).kind, 'invalid');
     assert.equal(refusal(await session.request({ method: 'GET', url: 'file:///etc/passwd' })).kind, 'refused');
     assert.equal(refusal(await session.request({ method: 'GET', url: 'not a url' })).kind, 'invalid');
+  });
+
+  it('refuses every later request of a run once an audit line cannot be written, and the run learns it', async () => {
+    const failing = new EgressBroker({
+      config: { allow_cidrs: ['127.0.0.0/8'], secrets: [], ...BUDGETS },
+      audit: { record: async () => { throw new Error('disk full'); }, query: async () => [], close: async () => undefined },
+    });
+    brokers.push(failing);
+    const session = failing.session(run([allowed.origin]));
+    assert.ok((await session.request({ method: 'GET', url: `${allowed.origin}/hello` })).ok);
+    await new Promise((resolve) => setImmediate(resolve));
+    const error = refusal(await session.request({ method: 'GET', url: `${allowed.origin}/hello` }));
+    assert.match(error.message, /the audit log cannot be written/);
+    assert.equal(allowedSeen.length, 1);
+    await assert.rejects(session.close(), /disk full/);
   });
 
   it('reports a connection that fails as a connection error', async () => {

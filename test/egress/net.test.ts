@@ -141,6 +141,40 @@ describe('the net module through the broker (real engine)', function () {
     }
   });
 
+  it('keeps plain sockets and urllib failing at run time too, where an admin allowed their import', async function () {
+    const open = await startTestService({ sandbox: { runtime: TEST_RUNTIME }, control: { allow_imports: ['socket', 'urllib', 'json'] } });
+    try {
+      const port = new URL(allowed.origin).port;
+      const code = `
+import socket, urllib.request
+
+def attempt(call):
+    try:
+        call()
+        return "connected"
+    except BaseException as error:
+        return type(error).__name__
+
+def run(inp):
+    return {
+        "socket": attempt(lambda: socket.create_connection(("127.0.0.1", ${port}), timeout=2)),
+        "urllib": attempt(lambda: urllib.request.urlopen("${allowed.origin}/", timeout=2)),
+    }
+`;
+      const created = await open.as('admin').post('/v1/skills/create').send({ ...skill('plain-socket', code), auto_promote: true });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const ran = await open.as('client').post('/v1/skills/run').send({ skill: 'plain-socket', input: {} });
+      assert.equal(ran.status, 200, JSON.stringify(ran.body));
+      const result = ran.body.result as Record<string, string>;
+      assert.notEqual(result.socket, 'connected', JSON.stringify(ran.body));
+      assert.notEqual(result.urllib, 'connected', JSON.stringify(ran.body));
+      assert.equal(allowedSeen.length, 0, 'nothing reached the server');
+    } finally {
+      await open.close();
+      await assertNoContainersLeft(open.dataDir);
+    }
+  });
+
   it('ends a greedy skill at its request budget with a clear error', async function () {
     const created = await t.as('author').post('/v1/skills/create').send(skill('greedy', GREEDY, [allowed.origin]));
     assert.equal(created.status, 202);

@@ -93,6 +93,8 @@ function causes(error: unknown, depth = 0): unknown[] {
 export class EgressSession {
   private requests = 0;
   private bytes = 0;
+  private readonly auditing: Array<Promise<void>> = [];
+  private auditFailure: unknown;
 
   constructor(private readonly broker: EgressBroker, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {}
 
@@ -179,6 +181,7 @@ export class EgressSession {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), deadlineMs);
     try {
+      if (this.auditFailure !== undefined) throw new EgressFailure('refused', 'the audit log cannot be written: no request goes out until it can');
       this.requests += 1;
       if (this.requests > config.max_requests) throw new EgressFailure('budget', `the run's budget of ${config.max_requests} requests (egress.max_requests) is spent`);
       const target = this.check(hop);
@@ -202,11 +205,11 @@ export class EgressSession {
       for (const [name, value] of Object.entries(response.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
-      await this.audit(record, 'ok', null);
+      this.audit(record, 'ok', null);
       return { status: response.statusCode, headers, body: Buffer.concat(chunks) };
     } catch (error) {
       const failure = this.failureOf(error, hop, abort.signal.aborted, deadlineMs);
-      await this.audit(record, failure.kind, failure.message);
+      this.audit(record, failure.kind, failure.message);
       throw failure;
     } finally {
       clearTimeout(timer);
@@ -224,9 +227,14 @@ export class EgressSession {
     return new EgressFailure('connection', `${hop.method} ${hop.url.origin} failed: ${code ? `${code} ` : ''}${reason}`);
   }
 
-  private async audit(record: HopRecord, outcome: string, reason: string | null): Promise<void> {
+  /**
+   * One audit line per hop, not awaited here: the skill gets its answer without waiting for the
+   * disk, and the run's response waits for every line (`close`). A line that cannot be written
+   * stops every later request of the run (fail closed).
+   */
+  private audit(record: HopRecord, outcome: string, reason: string | null): void {
     const target = targetOf(record.url);
-    await this.broker.parts.audit.record({
+    const written = this.broker.parts.audit.record({
       event: 'egress',
       actor: this.run.actor,
       request_id: this.run.requestId,
@@ -247,5 +255,14 @@ export class EgressSession {
         reason,
       },
     });
+    this.auditing.push(written.catch((error: unknown) => {
+      this.auditFailure ??= error;
+    }));
+  }
+
+  /** Resolves once every request's audit line is on disk; rejects with the audit log's error if one is not. */
+  async close(): Promise<void> {
+    await Promise.all(this.auditing);
+    if (this.auditFailure !== undefined) throw this.auditFailure;
   }
 }

@@ -154,6 +154,8 @@ export class RunService {
     } finally {
       admitted.release();
     }
+    // Every request's audit line is on disk before the run answers (a failed one fails the run).
+    await egress.close();
     outcome = this.checkOutput(skill, outcome);
 
     const response: RunResponse = {
