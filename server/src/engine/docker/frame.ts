@@ -2,7 +2,8 @@
 // stderr with one end mark, "\x1eTE-END <nonce> \n" (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
 // skill's code, so nothing the skill prints passes for the frame. This finds the frame in the
 // decoded stdout and passes everything else on as log, holding back only what could be the
-// beginning of the marker.
+// beginning of the marker. The same scanner, repeating, takes the net module's request frames
+// ("\x1eTE-NET <nonce> <json>\n") out of stdout as they come.
 import type { RunError } from '../types.js';
 
 export const FRAME_PREFIX = '\u001eTE-RESULT ';
