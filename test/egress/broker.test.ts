@@ -226,8 +226,22 @@ describe('egress broker', () => {
     assert.match(error.message, /took longer than 300 ms/);
   });
 
+  it('stops a request still under way when the run ends, and audits it', async () => {
+    const made = run([allowed.origin]);
+    const session = broker().session(made);
+    const slow = session.request({ method: 'GET', url: `${allowed.origin}/slow` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await session.close();
+    const error = refusal(await slow);
+    assert.equal(error.kind, 'connection');
+    assert.match(error.message, /the run has ended/);
+    assert.match(refusal(await session.request({ method: 'GET', url: `${allowed.origin}/hello` })).message, /the run has ended/);
+    assert.deepEqual((await egressEvents(made.runId)).map((e) => e.outcome), ['connection', 'connection']);
+  });
+
   it('refuses what the broker owns or cannot send: reserved headers, odd methods, other schemes', async () => {
     const session = broker().session(run([allowed.origin]));
+    assert.equal(refusal(await session.request({ method: 'GET', url: `${allowed.origin}/`, headers: { 'X-Split': 'a\r\nInjected: b' } })).kind, 'invalid');
     assert.match(refusal(await session.request({ method: 'GET', url: `${allowed.origin}/`, headers: { Host: 'evil' } })).message, /header Host is set by the broker/);
     assert.equal(refusal(await session.request({ method: 'CONNECT', url: `${allowed.origin}/` })).kind, 'invalid');
     assert.equal(refusal(await session.request({ method: 'GET', url: 'file:///etc/passwd' })).kind, 'refused');

@@ -49,21 +49,29 @@ export class EgressBroker {
   }
 
   session(run: EgressRun): EgressSession {
-    return new EgressSession(this, run, parseOrigins(run.origins));
-  }
-
-  /** @internal the session's way to the shared pool, policy and audit. */
-  get parts(): { agent: Agent; addresses: AddressPolicy; audit: AuditLog; config: EgressConfig } {
-    return { agent: this.agent, addresses: this.addresses, audit: this.deps.audit, config: this.deps.config };
-  }
-
-  secretHeaders(target: Target): Record<string, string> {
-    return Object.fromEntries(this.secrets.filter((s) => originMatches(s.origin, target)).map((s) => [s.header, s.value]));
+    const shared: SessionContext = {
+      agent: this.agent,
+      addresses: this.addresses,
+      audit: this.deps.audit,
+      config: this.deps.config,
+      secretHeaders: (target) => Object.fromEntries(this.secrets.filter((s) => originMatches(s.origin, target)).map((s) => [s.header, s.value])),
+    };
+    return new EgressSession(shared, run, parseOrigins(run.origins));
   }
 
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** What every session shares: the connection pool, the address policy, the audit log, the config. */
+interface SessionContext {
+  agent: Agent;
+  addresses: AddressPolicy;
+  audit: AuditLog;
+  config: EgressConfig;
+  /** The `egress.secrets` headers for a destination. */
+  secretHeaders(target: Target): Record<string, string>;
 }
 
 interface Hop {
@@ -95,11 +103,24 @@ export class EgressSession {
   private bytes = 0;
   private readonly auditing: Array<Promise<void>> = [];
   private auditFailure: unknown;
+  /** Aborted when the run ends: a request still under way (the container was killed) stops. */
+  private readonly runEnded = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly broker: EgressBroker, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {}
+  constructor(private readonly shared: SessionContext, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {}
 
   /** Answers a request of the skill: the final response, or the reason it was not made. Never throws. */
   async request(request: EgressRequest): Promise<EgressReply> {
+    const answer = this.follow(request);
+    this.inFlight.add(answer);
+    try {
+      return await answer;
+    } finally {
+      this.inFlight.delete(answer);
+    }
+  }
+
+  private async follow(request: EgressRequest): Promise<EgressReply> {
     try {
       let hop = this.firstHop(request);
       for (let hops = 0; ; hops++) {
@@ -161,26 +182,29 @@ export class EgressSession {
       throw new EgressFailure('refused', `${origin} is not among the origins approved for ${this.run.skill}@${this.run.version} (${this.origins.map((o) => o.text).join(', ')})`);
     }
     if (isAddressLiteral(target.host)) {
-      const refusal = this.broker.parts.addresses.refusal(target.host);
+      const refusal = this.shared.addresses.refusal(target.host);
       if (refusal) throw new EgressFailure('refused', refusal);
     }
     return target;
   }
 
   private spend(bytes: number): void {
-    const { max_bytes } = this.broker.parts.config;
+    const { max_bytes } = this.shared.config;
     this.bytes += bytes;
     if (this.bytes > max_bytes) throw new EgressFailure('budget', `the run's network budget of ${max_bytes} bytes (egress.max_bytes, out and in) is spent`);
   }
 
   /** One hop: checked, counted, sent, read within the budget, audited whatever happened. */
   private async send(hop: Hop, timeoutMs: number | undefined): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-    const { agent, config } = this.broker.parts;
+    const { agent, config } = this.shared;
     const record: HopRecord = { method: hop.method, url: hop.url, status: null, bytesOut: 0, bytesIn: 0, startedAt: performance.now() };
     const deadlineMs = Math.min(timeoutMs ?? config.timeout_ms, config.timeout_ms);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), deadlineMs);
+    const stop = (): void => abort.abort();
+    this.runEnded.signal.addEventListener('abort', stop);
     try {
+      if (this.runEnded.signal.aborted) throw new EgressFailure('connection', 'the run has ended');
       if (this.auditFailure !== undefined) throw new EgressFailure('refused', 'the audit log cannot be written: no request goes out until it can');
       this.requests += 1;
       if (this.requests > config.max_requests) throw new EgressFailure('budget', `the run's budget of ${config.max_requests} requests (egress.max_requests) is spent`);
@@ -190,7 +214,7 @@ export class EgressSession {
       const response = await undiciRequest(hop.url, {
         dispatcher: agent,
         method: hop.method as 'GET',
-        headers: { ...hop.headers, ...this.broker.secretHeaders(target) },
+        headers: { ...hop.headers, ...this.shared.secretHeaders(target) },
         body: hop.body,
         signal: abort.signal,
       });
@@ -213,17 +237,20 @@ export class EgressSession {
       throw failure;
     } finally {
       clearTimeout(timer);
+      this.runEnded.signal.removeEventListener('abort', stop);
     }
   }
 
   private failureOf(error: unknown, hop: Hop, timedOut: boolean, deadlineMs: number): EgressFailure {
     if (error instanceof EgressFailure) return error;
+    if (this.runEnded.signal.aborted) return new EgressFailure('connection', `${hop.method} ${hop.url.origin} stopped: the run has ended`);
     if (timedOut) return new EgressFailure('timeout', `${hop.method} ${originText(targetOf(hop.url) as Target)} took longer than ${deadlineMs} ms`);
     const refused = causes(error).find((e) => e instanceof AddressRefused);
     if (refused) return new EgressFailure('refused', (refused as AddressRefused).message);
-    const cause = error;
-    const code = (cause as { code?: string }).code;
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const code = (error as { code?: string }).code;
+    const reason = error instanceof Error ? error.message : String(error);
+    // undici's refusal of what it cannot send (a header value with a line break …) is the skill's request, not the network.
+    if (code === 'UND_ERR_INVALID_ARG') return new EgressFailure('invalid', `${hop.method} ${hop.url.origin} not sent: ${reason}`);
     return new EgressFailure('connection', `${hop.method} ${hop.url.origin} failed: ${code ? `${code} ` : ''}${reason}`);
   }
 
@@ -234,7 +261,7 @@ export class EgressSession {
    */
   private audit(record: HopRecord, outcome: string, reason: string | null): void {
     const target = targetOf(record.url);
-    const written = this.broker.parts.audit.record({
+    const written = this.shared.audit.record({
       event: 'egress',
       actor: this.run.actor,
       request_id: this.run.requestId,
@@ -260,8 +287,13 @@ export class EgressSession {
     }));
   }
 
-  /** Resolves once every request's audit line is on disk; rejects with the audit log's error if one is not. */
+  /**
+   * The run is over: a request still under way is stopped, and this resolves once every request's
+   * audit line is on disk; it rejects with the audit log's error if one is not.
+   */
   async close(): Promise<void> {
+    this.runEnded.abort();
+    await Promise.all(this.inFlight);
     await Promise.all(this.auditing);
     if (this.auditFailure !== undefined) throw this.auditFailure;
   }
