@@ -239,13 +239,15 @@ describe('egress broker', () => {
     assert.deepEqual((await egressEvents(made.runId)).map((e) => e.outcome), ['connection', 'connection']);
   });
 
-  it('refuses what the broker owns or cannot send: reserved headers, odd methods, other schemes', async () => {
-    const session = broker().session(run([allowed.origin]));
+  it('refuses what the broker owns or cannot send: reserved headers, odd methods, other schemes; each is audited', async () => {
+    const made = run([allowed.origin]);
+    const session = broker().session(made);
     assert.equal(refusal(await session.request({ method: 'GET', url: `${allowed.origin}/`, headers: { 'X-Split': 'a\r\nInjected: b' } })).kind, 'invalid');
     assert.match(refusal(await session.request({ method: 'GET', url: `${allowed.origin}/`, headers: { Host: 'evil' } })).message, /header Host is set by the broker/);
     assert.equal(refusal(await session.request({ method: 'CONNECT', url: `${allowed.origin}/` })).kind, 'invalid');
     assert.equal(refusal(await session.request({ method: 'GET', url: 'file:///etc/passwd' })).kind, 'refused');
     assert.equal(refusal(await session.request({ method: 'GET', url: 'not a url' })).kind, 'invalid');
+    assert.deepEqual((await egressEvents(made.runId)).map((e) => e.outcome), ['invalid', 'invalid', 'invalid', 'refused', 'invalid']);
   });
 
   it('refuses every later request of a run once an audit line cannot be written, and the run learns it', async () => {

@@ -82,8 +82,11 @@ class _Channel:
             line = self.reader.readline()
         if not line:
             raise ConnectionFailed('the service closed the channel to the broker')
-        reply = json.loads(line)
-        if reply.get('id') != message['id']:
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict) or reply.get('id') != message['id']:
             raise ConnectionFailed('the broker answered another request')
         return reply
 

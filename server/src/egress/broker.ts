@@ -83,7 +83,8 @@ interface Hop {
 
 interface HopRecord {
   method: string;
-  url: URL;
+  /** Null for a request whose URL did not parse. */
+  url: URL | null;
   status: number | null;
   bytesOut: number;
   bytesIn: number;
@@ -122,7 +123,7 @@ export class EgressSession {
 
   private async follow(request: EgressRequest): Promise<EgressReply> {
     try {
-      let hop = this.firstHop(request);
+      let hop = this.checkedFirstHop(request);
       for (let hops = 0; ; hops++) {
         const response = await this.send(hop, request.timeout_ms);
         const location = response.headers.location;
@@ -134,6 +135,26 @@ export class EgressSession {
       if (error instanceof EgressFailure) return { ok: false, error: { kind: error.kind, message: error.message } };
       throw error;
     }
+  }
+
+  /** The first hop, or a refusal that is counted and audited like any request. */
+  private checkedFirstHop(request: EgressRequest): Hop {
+    try {
+      return this.firstHop(request);
+    } catch (error) {
+      if (!(error instanceof EgressFailure)) throw error;
+      const record: HopRecord = { method: String(request.method).slice(0, 16), url: null, status: null, bytesOut: 0, bytesIn: 0, startedAt: performance.now() };
+      const failure = this.countRequest() ?? error;
+      this.audit(record, failure.kind, failure.message);
+      throw failure;
+    }
+  }
+
+  /** Counts one request against the run's budget; the refusal once it is spent. */
+  private countRequest(): EgressFailure | null {
+    const { max_requests } = this.shared.config;
+    this.requests += 1;
+    return this.requests > max_requests ? new EgressFailure('budget', `the run's budget of ${max_requests} requests (egress.max_requests) is spent`) : null;
   }
 
   private firstHop(request: EgressRequest): Hop {
@@ -206,8 +227,8 @@ export class EgressSession {
     try {
       if (this.runEnded.signal.aborted) throw new EgressFailure('connection', 'the run has ended');
       if (this.auditFailure !== undefined) throw new EgressFailure('refused', 'the audit log cannot be written: no request goes out until it can');
-      this.requests += 1;
-      if (this.requests > config.max_requests) throw new EgressFailure('budget', `the run's budget of ${config.max_requests} requests (egress.max_requests) is spent`);
+      const overBudget = this.countRequest();
+      if (overBudget) throw overBudget;
       const target = this.check(hop);
       record.bytesOut = hop.body?.length ?? 0;
       this.spend(record.bytesOut);
@@ -260,7 +281,7 @@ export class EgressSession {
    * stops every later request of the run (fail closed).
    */
   private audit(record: HopRecord, outcome: string, reason: string | null): void {
-    const target = targetOf(record.url);
+    const target = record.url ? targetOf(record.url) : null;
     const written = this.shared.audit.record({
       event: 'egress',
       actor: this.run.actor,
@@ -275,7 +296,7 @@ export class EgressSession {
         scheme: target?.scheme ?? null,
         host: target?.host ?? null,
         port: target?.port ?? null,
-        path: record.url.pathname,
+        path: record.url?.pathname ?? null,
         status: record.status,
         bytes_out: record.bytesOut,
         bytes_in: record.bytesIn,
