@@ -91,7 +91,7 @@ async function fromSkill(broker: EgressBroker, origin: string, dataDir: string):
         files: { 'main.py': SKILL }, entrypoint: 'main.py', handler: 'run',
         input: { url: `${origin}/item?id=1`, requests: SKILL_REQUESTS, warm_up: WARM_UP },
         limits: { ...settings.limits.defaults, timeout_ms: 60_000 },
-        policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [] },
+        policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [] },
       },
       { onNetRequest: netExchange(session) },
     );

@@ -146,8 +146,6 @@ describe('the net module through the broker (real engine)', function () {
     try {
       const port = new URL(allowed.origin).port;
       const code = `
-import socket, urllib.request
-
 def attempt(call):
     try:
         call()
@@ -155,17 +153,23 @@ def attempt(call):
     except BaseException as error:
         return type(error).__name__
 
+def use_socket():
+    import socket
+    socket.create_connection(("127.0.0.1", ${port}), timeout=2)
+
+def use_urllib():
+    import urllib.request
+    urllib.request.urlopen("${allowed.origin}/", timeout=2)
+
 def run(inp):
-    return {
-        "socket": attempt(lambda: socket.create_connection(("127.0.0.1", ${port}), timeout=2)),
-        "urllib": attempt(lambda: urllib.request.urlopen("${allowed.origin}/", timeout=2)),
-    }
+    return {"socket": attempt(use_socket), "urllib": attempt(use_urllib)}
 `;
       const created = await open.as('admin').post('/v1/skills/create').send({ ...skill('plain-socket', code), auto_promote: true });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const ran = await open.as('client').post('/v1/skills/run').send({ skill: 'plain-socket', input: {} });
       assert.equal(ran.status, 200, JSON.stringify(ran.body));
       const result = ran.body.result as Record<string, string>;
+      assert.equal(ran.body.status, 'succeeded', JSON.stringify(ran.body));
       assert.notEqual(result.socket, 'connected', JSON.stringify(ran.body));
       assert.notEqual(result.urllib, 'connected', JSON.stringify(ran.body));
       assert.equal(allowedSeen.length, 0, 'nothing reached the server');

@@ -2,8 +2,8 @@
 against the origins an admin approved and makes them (PROTOCOL.md, "net").
 
 The container has no network and sockets are refused, so this module does not open any: it writes
-each request as a frame on the harness's own stdout descriptor and reads the broker's answer as one
-line on stdin. Skills import it as `net`:
+each request as one JSON line to a pipe to the harness's watcher, which relays it to the service,
+and reads the broker's answer as one line from a second pipe. Skills import it as `net`:
 
     import net
     r = net.get("https://api.example.com/v1/items", headers={"Accept": "application/json"})
@@ -15,9 +15,6 @@ import threading
 
 __all__ = ['NetError', 'RefusedError', 'BudgetExceeded', 'RequestTimeout', 'ConnectionFailed', 'InvalidRequest',
            'Response', 'request', 'get', 'post']
-
-NET_MARKER = b'\x1eTE-NET '
-
 
 class NetError(Exception):
     """Any request the broker did not complete; the message says why."""
@@ -66,10 +63,10 @@ class Response:
 
 
 class _Channel:
-    """The harness's descriptor and stdin reader, and the run's nonce; set once, before the skill."""
+    """The two pipes to the watcher; set once, before the skill's code loads."""
 
-    def __init__(self, out_fd, reader, nonce, write):
-        self.out_fd, self.reader, self.nonce, self.write = out_fd, reader, nonce, write
+    def __init__(self, out_fd, reader, write):
+        self.out_fd, self.reader, self.write = out_fd, reader, write
         self.lock = threading.Lock()
         self.next_id = 0
 
@@ -78,7 +75,7 @@ class _Channel:
             self.next_id += 1
             message['id'] = self.next_id
             frame = json.dumps(message, ensure_ascii=True, separators=(',', ':')).encode('ascii')
-            self.write(self.out_fd, NET_MARKER + self.nonce + b' ' + frame + b'\n')
+            self.write(self.out_fd, frame + b'\n')
             line = self.reader.readline()
         if not line:
             raise ConnectionFailed('the service closed the channel to the broker')
@@ -94,10 +91,10 @@ class _Channel:
 _channel = None
 
 
-def _connect(out_fd, reader, nonce, write):
-    """Called by the harness before the skill's code loads."""
+def _connect(out_fd, reader, write):
+    """Called by the harness in the skill's process, before the skill's code loads."""
     global _channel
-    _channel = _Channel(out_fd, reader, nonce.encode('ascii'), write)
+    _channel = _Channel(out_fd, reader, write)
 
 
 def _body_bytes(body, headers):

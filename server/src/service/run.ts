@@ -135,7 +135,7 @@ export class RunService {
       runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: this.approvedOrigins(skill),
     });
     // The guard inside the container holds the same policy the review just checked.
-    const { allow_imports, allow_builtins } = policy.controlPolicy();
+    const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
 
     const admitted = await admission.enter();
     let outcome: RunOutcome;
@@ -147,7 +147,7 @@ export class RunService {
           handler: manifest.handler,
           input: request.input,
           limits,
-          policy: { allow_imports, allow_builtins },
+          policy: { allow_imports, allow_builtins, allow_capabilities },
         },
         { onLog, onNetRequest: netExchange(egress) },
       );

@@ -101,9 +101,9 @@ export class StartedContainer {
     if (this.streamsEnded) sink.end();
   }
 
-  /** The job goes in as one line; stdin stays open for the answers to the skill's net requests. */
+  /** The job goes in (one line); stdin stays open for the answers to the skill's net requests. */
   handOver(job: Buffer): void {
-    this.socket.write(Buffer.concat([job, Buffer.from('\n')]));
+    this.socket.write(job);
   }
 
   /** One more line to the harness's stdin, unless the streams are gone. */
