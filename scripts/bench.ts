@@ -7,6 +7,7 @@
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
 // - the kernel filter's cost per run and per system call (bench-kernel);
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
+// - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache);
 // - the network broker's added latency per request against a direct request (bench-egress).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
 import { benchEgress } from './bench-egress.js';
 import { benchKernel } from './bench-kernel.js';
+import { benchCache } from './bench-cache.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
@@ -171,6 +173,7 @@ async function main(): Promise<void> {
     const kernel = await benchKernel(baseline, WORD_COUNT_LIMITS);
     const review = await benchReview();
     const audit = await benchAudit();
+    const cache = await benchCache();
     const egress = await benchEgress();
     const brokerAddedMs = egress.broker.p50_ms - egress.direct.p50_ms;
 
@@ -194,6 +197,8 @@ async function main(): Promise<void> {
       ['kernel filter: build + load, per run', `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
       ['kernel filter: a system call behind it', `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
       [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
+      ['warm run, review cache on', `p50 ${ms(cache.with_cache.run_p50_ms)} ms (read + second look p50 ${cache.with_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, ''],
+      ['warm run, review cache off', `p50 ${ms(cache.without_cache.run_p50_ms)} ms (read + second look p50 ${cache.without_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, '(no target)'],
       ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
       [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],
       ['HTTP request from the host, direct', `p50 ${egress.direct.p50_ms.toFixed(3)} ms, p99 ${ms(egress.direct.p99_ms)} ms (${egress.direct.requests} requests, kept alive)`, ''],

@@ -10,7 +10,7 @@ import { loadContracts, type Contracts } from './contracts/index.js';
 import { createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
-import { createControlLayer } from './control/index.js';
+import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
 import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
@@ -36,7 +36,7 @@ import { LifecycleService } from './service/lifecycle.js';
 import { PolicyState } from './service/policy.js';
 import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
+import { openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
 export interface Service {
@@ -46,6 +46,7 @@ export interface Service {
   store: SkillStore;
   audit: AuditLog;
   policy: PolicyState;
+  control: ControlLayer;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -60,7 +61,14 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
-export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+export interface ServiceOptions {
+  contracts?: Contracts;
+  logger?: winston.Logger;
+  /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
+  caches?: boolean;
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
@@ -69,7 +77,7 @@ export async function createService(config: Config, options: { contracts?: Contr
   // Metrics count audited events once they are on disk: the two never disagree.
   const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer();
+  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -78,16 +86,17 @@ export async function createService(config: Config, options: { contracts?: Contr
     socketPath: config.sandbox.docker_socket,
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
+    resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
-  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
   const broker = new EgressBroker({ config: config.egress, audit });
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
-  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
+  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts, skillLimits: config.store });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -120,13 +129,13 @@ export async function createService(config: Config, options: { contracts?: Contr
       createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: config.store.max_package_bytes }),
     ],
   });
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, policy, createdKey,
+    app, config, engine, store, audit, policy, control, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
       answerClientErrors(server);
@@ -137,6 +146,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       await engine.close();
       await broker.close();
       await store.close();
+      await control.close();
       await audit.close();
     },
   };

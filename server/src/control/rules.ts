@@ -30,6 +30,7 @@ export const RULES = {
   'network-origin-invalid': 'block',
   // a human decides
   'limits-above-max': 'escalate',
+  'review-budget': 'escalate',
   'permission-requested': 'escalate',
   // runs, with the warning shown
   'unbounded-loop': 'warning',
