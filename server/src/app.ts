@@ -12,6 +12,7 @@ import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
+import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
@@ -94,7 +95,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const broker = new EgressBroker({ config: config.egress, audit });
+  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
   const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
@@ -149,6 +151,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
+      await broker.close();
       await store.close();
       await control.close();
       await audit.close();

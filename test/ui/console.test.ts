@@ -105,12 +105,13 @@ describe('admin console (/ui) in Chromium against the real service', function ()
 
   it('shows an escalated skill in Reviews with each finding at its line, then rejects it with a reason', async () => {
     const created = await h.t.as('author').post('/v1/skills/create').send({
-      name: 'greedy-sum', version: '1.0.0', description: 'Asks for 4 GiB of memory', runtime: 'python3', entrypoint: 'main.py', handler: 'run',
-      limits: { memory_mb: 4096, timeout_ms: 5000 }, tags: ['test'], code: OVER_LIMIT_CODE,
+      name: 'greedy-sum', version: '1.0.0', description: 'Asks for 4 GiB of memory and one origin', runtime: 'python3', entrypoint: 'main.py', handler: 'run',
+      limits: { memory_mb: 4096, timeout_ms: 5000 }, permissions: { network: ['https://api.example.com'] }, tags: ['test'], code: OVER_LIMIT_CODE,
     });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const findings = created.body.review.findings as Finding[];
     assert.ok(findings.some((f) => f.rule === 'limits-above-max'), JSON.stringify(findings));
+    assert.ok(findings.some((f) => f.rule === 'permission-requested'), JSON.stringify(findings));
     assert.ok(findings.some((f) => f.rule === 'large-range' && f.file === 'main.py' && f.line === 10), JSON.stringify(findings));
 
     await admin.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Reviews' }).click();
@@ -126,6 +127,8 @@ describe('admin console (/ui) in Chromium against the real service', function ()
     // The code is coloured (keywords get their class) and the over-limit request is marked.
     assert.ok(await admin.locator('.code-file[data-file="main.py"] .line[data-line="4"] .tok-keyword').count() >= 1);
     await admin.locator('.limits-asked tr.over', { hasText: 'memory_mb' }).waitFor();
+    await admin.locator('.permissions code', { hasText: 'https://api.example.com' }).waitFor();
+    await admin.locator('.decision', { hasText: 'Approving grants exactly these network origins: https://api.example.com' }).waitFor();
     await admin.screenshot({ path: path.join(SCREENSHOT_DIR, 'console-reviews.png'), fullPage: true });
     await assertAccessible(admin, 'Reviews');
 
@@ -153,6 +156,24 @@ describe('admin console (/ui) in Chromium against the real service', function ()
     assert.match(await row.innerText(), /admin-key[\s\S]*blocked[\s\S]*4 GiB of memory for a sum: not for this service/);
     await admin.locator('[data-chain="intact"]').waitFor();
     await assertAccessible(admin, 'Audit');
+  });
+
+  it('approves a skill asking for a network origin, granting exactly the origin shown', async () => {
+    const created = await h.t.as('author').post('/v1/skills/create').send({
+      name: 'fetcher', version: '1.0.0', description: 'Reaches one API', runtime: 'python3', entrypoint: 'main.py', handler: 'run',
+      permissions: { network: ['https://api.example.com'] }, code: 'def run(inp):\n    return {"ok": True}\n',
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await admin.goto(`${h.origin}/ui#/reviews/fetcher@1.0.0`);
+    await admin.getByRole('heading', { name: 'fetcher@1.0.0' }).waitFor();
+    await admin.getByLabel('Reason (required)').fill('the API is ours');
+    await admin.getByRole('button', { name: 'Approve' }).click();
+    await admin.getByText('fetcher@1.0.0 approved: now active.').waitFor();
+    const [version] = (await h.t.as('admin').get('/v1/skills/fetcher').expect(200)).body.versions;
+    assert.deepEqual(version.approved_network, ['https://api.example.com']);
+    assert.equal(version.review_decision.reason, 'the API is ours');
+    await admin.goto(`${h.origin}/ui#/skills/fetcher`);
+    await admin.getByText('Network origins approved: https://api.example.com').waitFor();
   });
 
   it('lets a client run word-count from the form generated from its input_schema, with logs and result', async () => {

@@ -51,6 +51,8 @@ export interface SkillSummary {
   updated_at: string;
   created_by: string | null;
   review_decision?: ReviewDecision;
+  /** The network origins an admin approved (exactly the manifest's list then). */
+  approved_network?: string[];
 }
 
 export interface SkillVersion extends SkillSummary {
@@ -74,6 +76,8 @@ export interface PendingReview {
   id: string;
   skill: { name: string; version: string; description: string; origin: string };
   review: Review;
+  /** The origins the skill asks to reach: approving grants exactly these. */
+  network: string[];
   created_at: string;
   created_by: string | null;
 }

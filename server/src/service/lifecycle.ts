@@ -21,7 +21,7 @@ export interface SkillRef { name: string; version?: string }
 export type InstallRequest = SkillRef | { package: Buffer };
 
 /** A record as the API shows it. */
-export type SkillView = Pick<SkillRecord, 'name' | 'version' | 'status' | 'description' | 'tags' | 'origin' | 'digest' | 'created_at' | 'updated_at' | 'created_by' | 'review_decision'>;
+export type SkillView = Pick<SkillRecord, 'name' | 'version' | 'status' | 'description' | 'tags' | 'origin' | 'digest' | 'created_at' | 'updated_at' | 'created_by' | 'review_decision' | 'approved_network'>;
 
 export interface StoredSkillAnswer {
   /** 201, or 202 when the control layer escalated and the skill waits for a review. */
@@ -48,8 +48,11 @@ interface AuditFacts {
 }
 
 export function viewOf(record: SkillRecord): SkillView {
-  const { name, version, status, description, tags, origin, digest, created_at, updated_at, created_by = null, review_decision } = record;
-  return { name, version, status, description, tags, origin, digest, created_at, updated_at, created_by, ...(review_decision ? { review_decision } : {}) };
+  const { name, version, status, description, tags, origin, digest, created_at, updated_at, created_by = null, review_decision, approved_network } = record;
+  return {
+    name, version, status, description, tags, origin, digest, created_at, updated_at, created_by,
+    ...(review_decision ? { review_decision } : {}), ...(approved_network ? { approved_network } : {}),
+  };
 }
 
 export class LifecycleService {

@@ -9,7 +9,7 @@ import { href, navigate } from '../route';
 import type { LimitPolicy, PendingReview, SkillDetail } from '../types';
 import { ManifestView } from './manifest';
 
-function Decide({ id, onDecided }: { id: string; onDecided: (message: string) => void }) {
+function Decide({ id, network, onDecided }: { id: string; network: string[]; onDecided: (message: string) => void }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
@@ -20,7 +20,9 @@ function Decide({ id, onDecided }: { id: string; onDecided: (message: string) =>
     }
     setBusy(true);
     try {
-      const answer = await post<{ skill: { status: string } }>(`/v1/reviews/${encodeURIComponent(id)}/${verdict}`, { reason: reason.trim() });
+      // An approval names the origins shown here: if the skill asks for others by now, the service refuses (409).
+      const body = verdict === 'approve' ? { reason: reason.trim(), network } : { reason: reason.trim() };
+      const answer = await post<{ skill: { status: string } }>(`/v1/reviews/${encodeURIComponent(id)}/${verdict}`, body);
       onDecided(`${id} ${verdict === 'approve' ? 'approved' : 'rejected'}: now ${answer.skill.status}.`);
     } catch (thrown) {
       setError(thrown as Error);
@@ -35,6 +37,9 @@ function Decide({ id, onDecided }: { id: string; onDecided: (message: string) =>
         <label for="reason">Reason (required)</label>
         <textarea id="reason" required rows={3} maxLength={2000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       </div>
+      <p class="hint">
+        {network.length === 0 ? 'Approving grants no network access.' : <>Approving grants exactly these network origins: {network.map((o, i) => <span key={o}>{i > 0 && ', '}<code>{o}</code></span>)}.</>}
+      </p>
       <div class="buttons">
         <button type="button" disabled={busy} onClick={() => decide('approve')}>Approve</button>
         <button type="button" class="danger" disabled={busy} onClick={() => decide('reject')}>Reject</button>
@@ -67,7 +72,7 @@ function ReviewDetail({ pending, onDecided }: { pending: PendingReview; onDecide
           <ManifestView skill={skill} policy={policy.data} />
         </div>
       )}
-      <Decide id={pending.id} onDecided={onDecided} />
+      <Decide id={pending.id} network={pending.network} onDecided={onDecided} />
     </article>
   );
 }

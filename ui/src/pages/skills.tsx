@@ -169,6 +169,9 @@ export function SkillPage({ name, version, admin }: { name: string; version: str
                 {' '}<q>{skill.review_decision.reason ?? 'no reason given'}</q>
               </p>
             )}
+            {skill.approved_network && (
+              <p>Network origins approved: {skill.approved_network.map((o, i) => <span key={o}>{i > 0 && ', '}<code>{o}</code></span>)}</p>
+            )}
             {skill.review.findings.map((f, i) => <FindingNote key={i} finding={f} />)}
           </section>
           <ManifestView skill={skill} policy={null} />
