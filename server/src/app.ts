@@ -12,6 +12,7 @@ import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend } from './engine/index.js';
+import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
@@ -28,6 +29,10 @@ import { buildOpenApi } from './openapi/index.js';
 import { LimitsAdmin } from './service/admin.js';
 import { createReviewsRouter } from './http/routes/reviews.js';
 import { createRunRouter } from './http/routes/run.js';
+import { createConsoleRouter } from './http/routes/console.js';
+import { createStatusRouter } from './http/routes/status.js';
+import { CONSOLE_DIR } from './paths.js';
+import { serviceStatus, type ServiceStatus } from './service/status.js';
 import { createSkillsRouter } from './http/routes/skills.js';
 import { Admission } from './service/admission.js';
 import { GenerateService } from './service/generate.js';
@@ -123,7 +128,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const auditor = new Auditor(audit);
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const runs = new RunService({ store, engine, control, contracts, auditor, policy, admission });
+  const broker = new EgressBroker({ config: config.egress, audit });
+  const runs = new RunService({ store, engine, control, contracts, auditor, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, auditor });
   const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
@@ -150,8 +156,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
       return [];
     },
   };
+  const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({
     logger,
+    console: createConsoleRouter({ dir: CONSOLE_DIR }),
     bodyLimitBytes: config.server.body_limit_bytes,
     authenticate: authenticate(keyRing, new AuthFailureLimiter(config.server.auth_failures_per_minute)),
     publicPaths: config.server.public_routes,
@@ -162,6 +170,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       createMetricsRouter({ metrics }),
       createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
       createAuditRouter({ audit, contracts }),
+      createStatusRouter({ status }),
       createAdminRouter({ limits: new LimitsAdmin({ policy, auditor, contracts }), keys }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
@@ -185,6 +194,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
+      await broker.close();
       await store.close();
       await control.close();
       await audit.close();

@@ -8,6 +8,7 @@ import type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
 import { encodeEntry, type ChainPoint } from './line.js';
 import { openIntents, queryAudit } from './query.js';
 import { INTENT_OUTCOME } from './action.js';
+import { verifyAudit, type VerifyReport } from './verify.js';
 import { scrubDetails, scrubField } from './scrub.js';
 import type { AuditFileWriter } from './writer.js';
 
@@ -177,6 +178,10 @@ export class WinstonAuditLog implements AuditLog {
     this.opsLogger?.warn('audit log: writes succeed again; the service takes changes and runs again', {});
     for (const listener of this.recoveredListeners) listener();
     return true;
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyAudit(this.dir);
   }
 
   query(filter: AuditQuery): Promise<AuditEntry[]> {

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
-import { ValidationError } from '../errors.js';
 import { DEFAULT_SKILL_LIMITS, type SkillLimits } from '../skill-rules/index.js';
+import { cidrProblem, parseOrigin, type EgressConfig } from '../egress/index.js';
+import { ValidationError } from '../errors.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
@@ -39,6 +40,7 @@ export interface Config {
   audit: { rotate_bytes: number };
   /** Bounds of a skill's package, files and manifest (the one rule set of skill-rules/). */
   store: SkillLimits;
+  egress: EgressConfig;
 }
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
@@ -46,7 +48,7 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
   'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
-  'calendar', 'zoneinfo', 'time', 'logging',
+  'calendar', 'zoneinfo', 'time', 'logging', 'net',
 ];
 
 /**
@@ -72,6 +74,7 @@ export function defaultConfig(): Config {
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
     store: { ...DEFAULT_SKILL_LIMITS },
+    egress: { allow_cidrs: [], secrets: [], max_requests: 20, max_bytes: 10485760, timeout_ms: 10000 },
   };
 }
 
@@ -111,10 +114,23 @@ function checkConfigFile(file: unknown, contracts: Contracts, source: string): C
   }
 }
 
+/** What the schema cannot say: CIDRs and secret origins the broker could not use. */
+function checkEgress(egress: EgressConfig): void {
+  const problems = [
+    ...egress.allow_cidrs.map(cidrProblem),
+    ...egress.secrets.map((secret) => {
+      const origin = parseOrigin(secret.origin);
+      return typeof origin === 'string' ? `egress.secrets: ${origin}` : null;
+    }),
+  ].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new ValidationError(`configuration: ${problems.join('; ')}`, { problems });
+}
+
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
 export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd(), source = 'configuration'): Config {
   const checked = checkConfigFile(file, contracts, source);
   const config = merge(defaultConfig(), checked);
+  checkEgress(config.egress);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
   // The default registry lives in the data_dir, wherever the operator moved that.

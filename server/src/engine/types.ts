@@ -50,11 +50,26 @@ export interface LogChunk {
   data: string;
 }
 
+/**
+ * A request of the skill's `net` module as the harness framed it (decoded JSON, its `id` removed),
+ * and the answer that goes back to it. The engine only carries them; the caller's broker decides.
+ */
+export type NetExchange = (request: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
 export interface RunOptions {
   /** Called with each piece of the skill's output as it arrives (for NDJSON streaming). */
   onLog?: (chunk: LogChunk) => void;
   /** Aborted when the caller goes away: the container is killed at once and the run ends as `cancelled`. */
   signal?: AbortSignal;
+  /** Answers the skill's network requests; without it, each is answered with a refusal. */
+  onNetRequest?: NetExchange;
+}
+
+/** What the backend runs with, and its warm pool's fill (null when there is no pool). */
+export interface SandboxState {
+  runtime: string;
+  image: string;
+  pool: { size: number; ready: number; starting: number } | null;
 }
 
 export interface SandboxBackend {
@@ -62,6 +77,8 @@ export interface SandboxBackend {
   run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
+  /** The runtime and image in force and the warm pool's fill, without asking the engine. */
+  state(): SandboxState;
   /** True when the runner image is present on the engine. */
   imagePresent(): Promise<boolean>;
   /** Starts preparing sandboxes ahead of runs, where the backend does (a warm pool); call it after removeLeftovers. */

@@ -67,7 +67,7 @@ export class GenerateService {
       const status: SkillStatus =
         review.decision === 'ESCALATE' ? 'pending_review' : generator.auto_promote && review.decision === 'APPROVE' ? 'active' : 'draft';
       await act.intend([{ kind: 'skill', name: manifest.name, version: manifest.version, status }]);
-      const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review });
+      const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review, created_by: call.actor?.id ?? null });
       const { version, description, tags } = record;
       const answer: GeneratedSkill = { skill: { name: record.name, version, status: record.status, description, tags }, review, generated: true };
       return { generated: answer, outcome: record.status };

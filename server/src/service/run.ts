@@ -11,8 +11,10 @@ import type { ActionCall, AuditFacts, Auditor } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/types.js';
 import type { RunOptions, RunOutcome, SandboxBackend } from '../engine/types.js';
-import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/types.js';
+import { sameOrigins, type EgressBroker } from '../egress/index.js';
+import { netExchange } from './net-requests.js';
 import type { Admission } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
@@ -47,6 +49,7 @@ export interface RunServiceDeps {
   auditor: Auditor;
   policy: PolicyState;
   admission: Admission;
+  broker: EgressBroker;
 }
 
 /** Request limits may not exceed the maximum (400); a manifest's are capped by it (the review escalated them). */
@@ -110,6 +113,21 @@ export class RunService {
     return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };
   }
 
+  /**
+   * The origins the skill's requests may reach: those an admin approved, while the manifest still
+   * lists exactly them. A manifest that changed since is refused; a skill never approved gets none.
+   */
+  private approvedOrigins(skill: StoredSkill): string[] {
+    const requested = skill.manifest.permissions?.network ?? [];
+    const approved = skill.record.approved_network ?? [];
+    if (requested.length > 0 && !sameOrigins(requested, approved)) {
+      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} lists other network origins than an admin approved; it needs a new review`, {
+        requested, approved,
+      });
+    }
+    return approved;
+  }
+
   /** The run body checked against its contract; a body that breaks it is a refused run, audited as one. */
   async parse(body: unknown, call: CallContext): Promise<RunRequest> {
     try {
@@ -124,13 +142,13 @@ export class RunService {
     const facts: AuditFacts = { skill: request.skill ?? null, version: request.version ?? null, details: {} };
     const { response } = await this.deps.auditor.action('run', call, facts, async () => {
       if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
-      const answer = await this.execute(request, request.skill, facts, options);
+      const answer = await this.execute(request, request.skill, call, facts, options);
       return { response: answer, outcome: answer.status };
     });
     return response;
   }
 
-  private async execute(request: RunRequest, name: string, facts: AuditFacts, options: RunOptions): Promise<RunResponse> {
+  private async execute(request: RunRequest, name: string, call: CallContext, facts: AuditFacts, options: RunOptions): Promise<RunResponse> {
     const { engine, admission, policy, control } = this.deps;
     const skill = await this.runnable(name, request.version);
     const { manifest, record } = skill;
@@ -140,6 +158,10 @@ export class RunService {
     assertMayRun(skill, review);
     this.checkInput(skill, request.input);
     const limits = effectiveLimits(policy, manifest.limits, request.limits);
+    const runId = randomUUID();
+    const egress = this.deps.broker.session({
+      runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: this.approvedOrigins(skill),
+    });
     // The guard inside the container holds the same policy the review just checked.
     const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
 
@@ -155,13 +177,14 @@ export class RunService {
           limits,
           policy: { allow_imports, allow_builtins, allow_capabilities },
         },
-        options,
+        { ...options, onNetRequest: netExchange(egress) },
       );
     } finally {
       admitted.release();
     }
+    // Every request's audit line is on disk before the run answers (a failed one fails the run).
+    await egress.close();
     outcome = this.checkOutput(skill, outcome);
-    const runId = randomUUID();
     facts.details = { run_id: runId, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs, run_duration_ms: outcome.duration_ms };
     return {
       run_id: runId,
