@@ -74,7 +74,10 @@ describe('reviews of escalated skills', function () {
     assert.deepEqual({ ...version.review_decision, decided_at: undefined }, { verdict: 'reject', reason: 'four GiB is too much', actor: 'admin-key', decided_at: undefined });
     assert.deepEqual(version.files, { 'main.py': greedy('reasoned').code });
     const [event] = await t.service.audit.query({ event: 'review.reject', skill: 'reasoned' });
-    assert.deepEqual(event?.details, { reason: 'four GiB is too much' });
+    // action_id ties the decision to its intent line (written before the status changed).
+    const { action_id: actionId, ...details } = event?.details ?? {};
+    assert.deepEqual(details, { reason: 'four GiB is too much' });
+    assert.equal(typeof actionId, 'string');
   });
 
   it('answers 404 for an unknown review, 400 for a malformed id and 403 below admin', async function () {

@@ -60,10 +60,13 @@ export class ReviewService {
   }
 
   async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] }; review_decision: ReviewDecision; approved_network?: string[] }> {
-    const facts: AuditFacts = { details: { id: id.slice(0, 200), ...(call.reason ? { reason: call.reason } : {}) } };
+    const facts: AuditFacts = { details: call.reason ? { reason: call.reason } : {} };
     const { answer } = await this.deps.auditor.action(`review.${verdict}`, call, facts, async (act) => {
       const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
-      if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
+      if (!match) {
+        facts.details.id = id.slice(0, 200);
+        throw new ValidationError('a review id is <name>@<version>', { id });
+      }
       const [, name, version] = match as unknown as [string, string, string];
       facts.skill = name;
       facts.version = version;
