@@ -39,9 +39,15 @@ describe('engine restarts and a killed service leave no containers (private dock
   this.timeout(300_000);
   let engine: PrivateDockerd | undefined;
   let hostBridgeBefore = false;
-  before(async () => {
+  before(async function () {
     hostBridgeBefore = await hostHasDocker0();
-    engine = await PrivateDockerd.start(RUNNER_IMAGE);
+    try {
+      engine = await PrivateDockerd.start(RUNNER_IMAGE);
+    } catch (error) {
+      // Only where no engine of the test's own can start (no root, no dockerd): the shared engine is never restarted.
+      console.warn(`    skipped: a private dockerd could not start here: ${String(error).slice(0, 500)}`);
+      this.skip();
+    }
   });
   after(async () => {
     await engine?.destroy();
