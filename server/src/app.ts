@@ -11,7 +11,7 @@ import { createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer } from './control/index.js';
-import { createDockerBackend } from './engine/index.js';
+import { createDockerBackend, RuntimeMissingError } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
@@ -59,16 +59,26 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
+/**
+ * Settles the sandbox runtime at start-up. An engine that does not answer yet is no reason not to
+ * start (the first run or readiness probe settles it); a runtime asked for by name and missing is.
+ */
+async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Promise<void> {
+  try {
+    await engine.resolveRuntime();
+  } catch (error) {
+    if (error instanceof RuntimeMissingError) throw error;
+    logger.warn('could not reach the engine to settle the sandbox runtime; the first run settles it', { error: String(error) });
+  }
+}
+
 export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
 
   const metrics = new ServiceMetrics();
-  // Metrics count audited events once they are on disk: the two never disagree.
-  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer();
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -78,6 +88,12 @@ export async function createService(config: Config, options: { contracts?: Contr
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
   });
+  // Before anything is opened: runsc asked for by name and missing stops the start-up here.
+  await settleRuntime(engine, logger);
+  metrics.trackSandboxRuntime(() => engine.runtimeInForce());
+  // Metrics count audited events once they are on disk: the two never disagree.
+  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
+  const control = await createControlLayer();
   const store = await openSkillStore({ config, contracts, control, policy, logger });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
@@ -99,9 +115,12 @@ export async function createService(config: Config, options: { contracts?: Contr
   const readiness = {
     async problems(): Promise<string[]> {
       if (!(await engine.ping())) return ['the container engine does not answer'];
+      const runtime = await engine.resolveRuntime().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      if (runtime instanceof Error) return [runtime.message];
       if (!(await engine.imagePresent())) return [`runner image ${config.sandbox.image} is missing (npm run setup builds it)`];
       return [];
     },
+    details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
   const app = createHttpApp({
     logger,

@@ -48,9 +48,22 @@ export interface RunOptions {
   onLog?: (chunk: LogChunk) => void;
 }
 
+/** The container runtimes sandboxes run under: runc, or gVisor's runsc (its own kernel in user space). */
+export type SandboxRuntime = 'runc' | 'runsc';
+/** What the configuration asks for (sandbox.runtime): a runtime, or `auto`, runsc where the engine has it. */
+export type RuntimeChoice = SandboxRuntime | 'auto';
+
 export interface SandboxBackend {
   /** Runs one job in a fresh sandbox that is destroyed afterwards, whatever happens. */
   run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
+  /**
+   * Settles, once, the runtime sandboxes run under, from the configured choice and what the engine
+   * offers. Rejects when the engine does not answer (call again later: runs call it too) or when a
+   * runtime asked for by name is missing (an operator's fix).
+   */
+  resolveRuntime(): Promise<SandboxRuntime>;
+  /** The runtime in force, or null until resolveRuntime has settled it. */
+  runtimeInForce(): SandboxRuntime | null;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   /** True when the runner image is present on the engine. */
