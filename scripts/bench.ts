@@ -10,7 +10,7 @@
 // engine has it, with the runsc/runc ratios of latency and throughput (`--runtime X` measures one).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -237,7 +237,11 @@ async function main(): Promise<void> {
       `image ${config.sandbox.image}, runtimes ${runtimes.join(' and ')}, sandbox.pool.size ${poolSize}, limits.concurrency ${config.limits.concurrency}\n`);
 
     const figures: RuntimeFigures[] = [];
-    for (const runtime of runtimes) figures.push(await measureRuntime(docker, path.join(dir, runtime), runtime, poolSize));
+    for (const runtime of runtimes) {
+      const runtimeDir = path.join(dir, runtime);
+      await mkdir(runtimeDir);
+      figures.push(await measureRuntime(docker, runtimeDir, runtime, poolSize));
+    }
     const review = await benchReview();
     const audit = await benchAudit();
 

@@ -16,6 +16,17 @@ mocha=$repo_root/node_modules/.bin/mocha
 # The second pass: the engine's tests (walls with the pool off), the pool's walls, the security tests.
 RUNSC_SPECS=('dist/test/engine/*.test.js' 'dist/test/pool/walls.test.js' 'dist/test/security/**/*.test.js')
 
+# .mocharc.json's options without its spec: mocha adds a config's spec to the files it is given.
+run_runsc_pass() {
+  local config status=0
+  config=$(mktemp --suffix=.json)
+  node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); delete c.spec; console.log(JSON.stringify(c))' \
+    "$repo_root/.mocharc.json" >"$config" || { rm -f "$config"; return 1; }
+  TE_TEST_RUNTIME=runsc "$mocha" --config "$config" "${RUNSC_SPECS[@]}" || status=1
+  rm -f "$config"
+  return "$status"
+}
+
 main() {
   bash "$script_dir/setup.sh" || exit $?
   cd "$repo_root" || exit 1
@@ -26,7 +37,7 @@ main() {
 
   if engine_has_runtime "$GVISOR_RUNTIME"; then
     log_step "second pass: the wall and security tests, sandboxes under gVisor (runsc)"
-    TE_TEST_RUNTIME=runsc "$mocha" --no-config --timeout 60000 --enable-source-maps --reporter spec "${RUNSC_SPECS[@]}" || status=1
+    run_runsc_pass || status=1
   elif [ "${TE_REQUIRE_RUNSC:-0}" = 1 ]; then
     printf '[%s] error: %s\n' "$LOG_TAG" "the engine has no runsc runtime, and TE_REQUIRE_RUNSC=1 asks for the gVisor pass (see setup's gVisor line above)" >&2
     status=1
