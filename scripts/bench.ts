@@ -5,6 +5,7 @@
 // - throughput at 8 clients against raw engine churn (create/start/wait/remove), measured before
 //   and after the service's turn, as the machine may be shared;
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
+// - the kernel filter's cost per run and per system call (bench-kernel);
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit).
 // The service's turn and its baselines are measured under runc, then under gVisor's runsc where the
 // engine has it, with the runsc/runc ratios of latency and throughput (`--runtime X` measures one).
@@ -20,6 +21,7 @@ import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/doc
 import type { SandboxRuntime } from '../server/src/engine/index.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
+import { benchKernel, type KernelCost } from './bench-kernel.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
@@ -116,8 +118,9 @@ async function wordCountJob(): Promise<string> {
   const code = await readFile(path.join(PROJECT_ROOT, 'skills', 'word-count', 'main.py'), 'utf8');
   return JSON.stringify({
     nonce: randomBytes(16).toString('hex'), files: { 'main.py': code }, entrypoint: 'main.py', handler: 'run',
-    input: { text: TEXT }, policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [] },
-  });
+    input: { text: TEXT }, policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [] },
+    timeout_ms: WORD_COUNT_LIMITS.timeout_ms,
+  }) + '\n';
 }
 
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
@@ -142,6 +145,7 @@ interface RuntimeFigures {
   idle: { rssMb: number };
   memory: { peakMb: number };
   peakReset: boolean;
+  kernel: KernelCost;
 }
 
 function addChurn(a: ChurnResult, b: ChurnResult): ChurnResult {
@@ -175,7 +179,10 @@ async function measureRuntime(docker: Docker, dir: string, runtime: SandboxRunti
     const memory = await server.memory();
     await sleep(1000);
     const churnAfter = await rawChurn(baseline, WORD_COUNT_LIMITS, CLIENTS, CHURN_MS);
-    return { runtime, waiting, pooled, backToBack, dockerRun, churn: addChurn(churnBefore, churnAfter), churnBefore, churnAfter, loaded, idle, memory, peakReset };
+    await server.stop();
+    server = undefined;
+    const kernel = await benchKernel(baseline, WORD_COUNT_LIMITS);
+    return { runtime, waiting, pooled, backToBack, dockerRun, churn: addChurn(churnBefore, churnAfter), churnBefore, churnAfter, loaded, idle, memory, peakReset, kernel };
   } finally {
     await server?.stop();
     const left = (await removeContainersOf(docker, path.join(dir, 'data'))) + (await removeContainersOf(docker, baseline.dataDir));
@@ -184,7 +191,7 @@ async function measureRuntime(docker: Docker, dir: string, runtime: SandboxRunti
 }
 
 function runtimeRows(figures: RuntimeFigures, poolSize: number): Array<[string, string, string]> {
-  const { runtime, pooled, dockerRun, backToBack, loaded, churn, churnBefore, churnAfter, memory, idle } = figures;
+  const { runtime, pooled, dockerRun, backToBack, loaded, churn, churnBefore, churnAfter, memory, idle, kernel } = figures;
   const latencyRatio = pooled.p50 / dockerRun.p50;
   const throughputRatio = loaded.perSecond / churn.perSecond;
   return [
@@ -196,6 +203,8 @@ function runtimeRows(figures: RuntimeFigures, poolSize: number): Array<[string, 
     [`${runtime}: raw engine churn, ${CLIENTS} clients`, `${churn.perSecond.toFixed(1)} containers/s (before ${churnBefore.perSecond.toFixed(1)}, after ${churnAfter.perSecond.toFixed(1)})`, ''],
     [`${runtime}: throughput ratio`, throughputRatio.toFixed(2), `>= ${TARGETS.throughputRatio}  ${verdict(throughputRatio >= TARGETS.throughputRatio)}`],
     [`${runtime}: server peak RSS, ${CLIENTS} clients`, `${memory.peakMb.toFixed(1)} MB (idle before ${idle.rssMb.toFixed(1)} MB${figures.peakReset ? '' : '; peak since start: clear_refs refused'})`, `<= ${TARGETS.peakRssMb} MB  ${verdict(memory.peakMb <= TARGETS.peakRssMb)}`],
+    [`${runtime}: kernel filter: build + load, per run`, `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
+    [`${runtime}: kernel filter: a system call behind it`, `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
   ];
 }
 

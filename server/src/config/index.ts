@@ -8,6 +8,9 @@ import type { Contracts } from '../contracts/index.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
+/** What the kernel filter in the runner grants beyond its default refusals (SPEC §4). */
+export type Capability = 'processes' | 'sockets';
+
 export interface Limits {
   timeout_ms: number;
   memory_mb: number;
@@ -30,7 +33,7 @@ export interface Config {
   sandbox: { image: string; runtime: 'auto' | 'runc' | 'runsc'; docker_socket?: string; pool: { size: number } };
   limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
-  control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number };
+  control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number };
   audit: { rotate_bytes: number };
 }
 
@@ -62,7 +65,7 @@ export function defaultConfig(): Config {
       queue: 64,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
-    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
   };
 }

@@ -113,7 +113,7 @@ export class RunService {
     this.checkInput(skill, request.input);
     const limits = effectiveLimits(policy, manifest.limits, request.limits);
     // The guard inside the container holds the same policy the review just checked.
-    const { allow_imports, allow_builtins } = policy.controlPolicy();
+    const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
 
     const admitted = await admission.enter();
     let outcome: RunOutcome;
@@ -125,7 +125,7 @@ export class RunService {
           handler: manifest.handler,
           input: request.input,
           limits,
-          policy: { allow_imports, allow_builtins },
+          policy: { allow_imports, allow_builtins, allow_capabilities },
         },
         { onLog },
       );
