@@ -1,10 +1,40 @@
 // Which runtime the sandboxes run under, as an operator sees it: GET /readyz's body and the
 // tool_executor_sandbox_runtime_info gauge of /metrics; and sandbox.runtime in the configuration.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import supertest from 'supertest';
 import { buildConfig, defaultConfig, type ConfigFile } from '../../server/src/config/index.js';
 import { engineListsRunsc, TEST_RUNTIME } from '../helpers/docker.js';
-import { contracts, startTestService } from '../helpers/service.js';
+import { createService } from '../../server/src/app.js';
+import { contracts, quietLogger, startTestService } from '../helpers/service.js';
+
+/**
+ * An engine that has no runsc: a stand-in on a unix socket that answers the Engine API's ping and
+ * info as an engine with runc alone does (the shared engine here has runsc, and must keep it).
+ */
+async function engineWithoutRunsc(): Promise<{ dir: string; socket: string; close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'te-engine-'));
+  const socket = path.join(dir, 'docker.sock');
+  const server = http.createServer((req, res) => {
+    const route = (req.url ?? '').replace(/^\/v[0-9.]+/, '').split('?')[0];
+    if (route === '/_ping') return void res.end('OK');
+    if (route === '/info') return void res.setHeader('Content-Type', 'application/json').end(JSON.stringify({ Runtimes: { runc: { path: 'runc' } } }));
+    res.statusCode = 404;
+    res.setHeader('Content-Type', 'application/json').end(JSON.stringify({ message: `no ${route} here` }));
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    dir,
+    socket,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 function runtimeGauge(metrics: string): string[] {
   return metrics.split('\n').filter((line) => line.startsWith('tool_executor_sandbox_runtime_info{'));
@@ -40,6 +70,25 @@ describe('the sandbox runtime in force', () => {
       assert.deepEqual(runtimeGauge(metrics.text), []);
     } finally {
       await t.close();
+    }
+  });
+
+  it('on an engine without runsc: auto runs runc; runsc asked for by name stops the start-up and says what to do', async () => {
+    const engine = await engineWithoutRunsc();
+    try {
+      const t = await startTestService({ sandbox: { runtime: 'auto', docker_socket: engine.socket } });
+      try {
+        assert.equal(t.service.engine.runtimeInForce(), 'runc');
+      } finally {
+        await t.close();
+      }
+      const config = buildConfig({ data_dir: path.join(engine.dir, 'data'), sandbox: { runtime: 'runsc', docker_socket: engine.socket } }, contracts);
+      await assert.rejects(createService(config, { contracts, logger: quietLogger }), (error: unknown) => {
+        assert.match(String((error as Error).message), /^sandbox\.runtime is runsc, but the container engine has no runtime of that name \(it lists: runc\); `npm run setup` registers gVisor/);
+        return true;
+      });
+    } finally {
+      await engine.close();
     }
   });
 

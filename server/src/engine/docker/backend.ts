@@ -16,6 +16,7 @@ const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
 const INFO_TIMEOUT_MS = 5000;
 const RETRY_AFTER_S = 5;
+const MISSING_RUNTIME_RETRY_AFTER_S = 30;
 
 export interface DockerBackendOptions {
   image: string;
@@ -70,7 +71,10 @@ export class DockerBackend implements SandboxBackend {
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.closed) throw this.shuttingDown();
-    const { settings, pool } = this.sandboxes ?? await this.settle();
+    const { settings, pool } = this.sandboxes ?? await this.settle().catch((error: unknown) => {
+      // Found missing only now (the engine did not answer at start-up): the operator's to fix, not a bug.
+      throw error instanceof RuntimeMissingError ? new UnavailableError(error.message, MISSING_RUNTIME_RETRY_AFTER_S) : error;
+    });
     if (this.closed) throw this.shuttingDown();
     const containerRun = new ContainerRun({ docker: this.docker, settings, logger: this.logger, pool }, job, options);
     const outcome = containerRun.execute();
