@@ -10,8 +10,9 @@ import { loadContracts, type Contracts } from './contracts/index.js';
 import { createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
-import { createControlLayer } from './control/index.js';
+import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend, RuntimeMissingError } from './engine/index.js';
+import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
 import { createHttpApp } from './http/app.js';
@@ -35,7 +36,7 @@ import { LifecycleService } from './service/lifecycle.js';
 import { PolicyState } from './service/policy.js';
 import { ReviewService } from './service/reviews.js';
 import { RunService } from './service/run.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
+import { openRegistry, openSkillStore } from './store/index.js';
 import type { SkillStore } from './store/types.js';
 
 export interface Service {
@@ -45,6 +46,7 @@ export interface Service {
   store: SkillStore;
   audit: AuditLog;
   policy: PolicyState;
+  control: ControlLayer;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -72,7 +74,14 @@ async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Pr
   }
 }
 
-export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+export interface ServiceOptions {
+  contracts?: Contracts;
+  logger?: winston.Logger;
+  /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
+  caches?: boolean;
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
@@ -87,21 +96,23 @@ export async function createService(config: Config, options: { contracts?: Contr
     socketPath: config.sandbox.docker_socket,
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
+    resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
   // Before anything is opened: runsc asked for by name and missing stops the start-up here.
   await settleRuntime(engine, logger);
   metrics.trackSandboxRuntime(() => engine.runtimeInForce());
   // Metrics count audited events once they are on disk: the two never disagree.
   const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
-  const control = await createControlLayer();
-  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const control = await createControlLayer({ cache: options.caches });
+  const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const broker = new EgressBroker({ config: config.egress, audit });
+  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
-  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
+  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts, skillLimits: config.store });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -137,13 +148,13 @@ export async function createService(config: Config, options: { contracts?: Contr
       createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: config.store.max_package_bytes }),
     ],
   });
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, policy, createdKey,
+    app, config, engine, store, audit, policy, control, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
       answerClientErrors(server);
@@ -152,7 +163,9 @@ export async function createService(config: Config, options: { contracts?: Contr
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
+      await broker.close();
       await store.close();
+      await control.close();
       await audit.close();
     },
   };

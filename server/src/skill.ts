@@ -12,7 +12,7 @@ export interface Manifest {
   input_schema?: object;
   output_schema?: object;
   limits?: Partial<Limits>;
-  permissions?: { network?: boolean } & Record<string, unknown>;
+  permissions?: { network?: string[] } & Record<string, unknown>;
   tags?: string[];
 }
 

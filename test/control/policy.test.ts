@@ -22,18 +22,28 @@ describe('control layer: what the manifest asks for', () => {
     assert.equal((await review(skill(RUN, { limits }))).decision, 'APPROVE');
   });
 
-  it('escalates network: true, and any other truthy permission; network: false is the default', async () => {
-    assert.equal((await review(skill(RUN, { permissions: { network: true } }))).decision, 'ESCALATE');
-    const other = await review(skill(RUN, { permissions: { network: false, filesystem: 'rw' } }));
+  it('escalates any network origin, and any other truthy permission; network: [] is the default', async () => {
+    const network = await review(skill(RUN, { permissions: { network: ['https://api.example.com'] } }));
+    assert.equal(network.decision, 'ESCALATE');
+    assert.match(describeFindings(network), /permission-requested .*https:\/\/api\.example\.com/);
+    const other = await review(skill(RUN, { permissions: { network: [], filesystem: 'rw' } }));
     assert.equal(other.decision, 'ESCALATE');
     assert.match(describeFindings(other), /permission-requested .*permissions\.filesystem/);
-    assert.equal((await review(skill(RUN, { permissions: { network: false } }))).decision, 'APPROVE');
+    assert.equal((await review(skill(RUN, { permissions: { network: [] } }))).decision, 'APPROVE');
+  });
+
+  it('blocks a network entry the broker could not match, naming it', async () => {
+    for (const origin of ['https://*.com', 'http://*.10.0.0.1', 'https://example.com:99999']) {
+      const result = await review(skill(RUN, { permissions: { network: [origin] } }));
+      assert.equal(result.decision, 'BLOCK', origin);
+      assertFinding(result, 'network-origin-invalid', null, 'manifest.yaml');
+    }
   });
 
   it('ranks BLOCK over ESCALATE over WARN', async () => {
-    const blocked = await review(skill('def run(inp):\n    return eval("1")\n', { permissions: { network: true } }));
+    const blocked = await review(skill('def run(inp):\n    return eval("1")\n', { permissions: { network: ['https://api.example.com'] } }));
     assert.equal(blocked.decision, 'BLOCK');
-    const escalated = await review(skill('def run(inp):\n    while True:\n        pass\n', { permissions: { network: true } }));
+    const escalated = await review(skill('def run(inp):\n    while True:\n        pass\n', { permissions: { network: ['https://api.example.com'] } }));
     assert.equal(escalated.decision, 'ESCALATE');
     assert.ok(escalated.findings.some((f) => f.rule === 'unbounded-loop'));
   });
@@ -80,7 +90,7 @@ describe('control layer: the skill as a whole', () => {
     assert.deepEqual(result.findings.map((f) => f.rule), ['code-too-large']);
   });
 
-  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip']) {
+  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'json.py']) {
     it(`refuses the path ${path}`, async () => {
       const result = await review(skill({ 'main.py': RUN, [path]: '' }));
       assert.equal(result.decision, 'BLOCK');
@@ -89,7 +99,7 @@ describe('control layer: the skill as a whole', () => {
   }
 
   it('accepts nested Python files and text data', async () => {
-    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'manifest.yaml': 'name: x\n' }));
+    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'data/données.txt': 'é\n', 'notes.log': 'x\n', 'a+b.txt': '', 'data.bin': 'text\n' }));
     assert.equal(result.decision, 'APPROVE', describeFindings(result));
   });
 
@@ -144,12 +154,10 @@ describe('control layer: findings', () => {
   });
 });
 
-describe('control layer: hostile sources are refused fast', () => {
+describe('control layer: hostile sources are refused within bounds', () => {
   it('refuses brackets nested 100 000 deep before parsing', async () => {
-    const started = performance.now();
     const result = await review(skill(RUN + 'x = ' + '('.repeat(100000) + ')'.repeat(100000) + '\n'));
     assertFinding(result, 'source-too-complex', 3);
-    assert.ok(performance.now() - started < 500, `${performance.now() - started} ms`);
   });
 
   it('refuses nesting that hides from the bracket count, at the tree depth cap', async () => {
@@ -158,20 +166,22 @@ describe('control layer: hostile sources are refused fast', () => {
     assert.ok(result.findings.some((f) => f.rule === 'source-too-complex'), describeFindings(result));
   });
 
-  it('abandons a parse at the review budget, and the event loop keeps turning meanwhile', async () => {
-    const garbage = Array.from({ length: 200000 }, (_, i) => '([{:)]}='[(i * 7919) % 8]).join('');
+  it('escalates a parse past the work budget with a finding, the same way every time, off the event loop', async () => {
+    const big = RUN + 'x = [' + '1, '.repeat(60000) + ']\n';
     let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
-    const started = performance.now();
+    const timer = setInterval(() => ticks++, 1);
     try {
-      const result = await review(skill(garbage), { max_review_ms: 150 });
-      assert.equal(result.decision, 'BLOCK');
-      assert.ok(result.findings.some((f) => f.rule === 'source-too-complex' || f.rule === 'syntax-error'), describeFindings(result));
+      const decisions = await Promise.all([1, 2, 3].map(() => review(skill(big), { max_review_work: 100_000 })));
+      for (const result of decisions) {
+        assert.equal(result.decision, 'ESCALATE', describeFindings(result));
+        assertFinding(result, 'review-budget', 1, 'main.py');
+      }
     } finally {
       clearInterval(timer);
     }
-    assert.ok(performance.now() - started < 1500, `${performance.now() - started} ms`);
-    assert.ok(ticks >= 5, `the event loop turned ${ticks} times`);
+    // The parse ran in a worker: this thread's timers kept firing meanwhile.
+    assert.ok(ticks >= 3, `the event loop turned ${ticks} times`);
+    assert.equal((await review(skill(big))).decision, 'APPROVE', 'within the default budget');
   });
 });
 

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
+import { DEFAULT_SKILL_LIMITS, type SkillLimits } from '../skill-rules/index.js';
+import { cidrProblem, parseOrigin, type EgressConfig } from '../egress/index.js';
+import { ValidationError } from '../errors.js';
 
 export type Role = 'client' | 'author' | 'admin';
 
@@ -30,11 +33,14 @@ export interface Config {
   data_dir: string;
   registry: { url: string; preinstall?: string[] };
   auth: { keys: KeyConfig[] };
-  sandbox: { image: string; runtime: 'auto' | 'runc' | 'runsc'; docker_socket?: string; pool: { size: number } };
+  sandbox: { image: string; runtime: 'auto' | 'runc' | 'runsc'; docker_socket?: string; pool: { size: number }; result_max_bytes: number; result_max_depth: number };
   limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
-  control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number };
+  control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number; max_review_work: number };
   audit: { rotate_bytes: number };
+  /** Bounds of a skill's package, files and manifest (the one rule set of skill-rules/). */
+  store: SkillLimits;
+  egress: EgressConfig;
 }
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
@@ -42,7 +48,7 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
   'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
-  'calendar', 'zoneinfo', 'time', 'logging',
+  'calendar', 'zoneinfo', 'time', 'logging', 'net',
 ];
 
 /**
@@ -57,7 +63,7 @@ export function defaultConfig(): Config {
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'auto', pool: { size: 2 } },
+    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'auto', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
@@ -65,8 +71,10 @@ export function defaultConfig(): Config {
       queue: 64,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
-    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
+    store: { ...DEFAULT_SKILL_LIMITS },
+    egress: { allow_cidrs: [], secrets: [], max_requests: 20, max_bytes: 10485760, timeout_ms: 10000 },
   };
 }
 
@@ -85,10 +93,23 @@ function merge<T>(base: T, override: unknown): T {
   return out as T;
 }
 
+/** What the schema cannot say: CIDRs and secret origins the broker could not use. */
+function checkEgress(egress: EgressConfig): void {
+  const problems = [
+    ...egress.allow_cidrs.map(cidrProblem),
+    ...egress.secrets.map((secret) => {
+      const origin = parseOrigin(secret.origin);
+      return typeof origin === 'string' ? `egress.secrets: ${origin}` : null;
+    }),
+  ].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new ValidationError(`configuration: ${problems.join('; ')}`, { problems });
+}
+
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
 export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
   const checked = contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
   const config = merge(defaultConfig(), checked);
+  checkEgress(config.egress);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
   // The default registry lives in the data_dir, wherever the operator moved that.

@@ -6,6 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { ValidationError } from '../errors.js';
 import { CONTRACTS_DIR } from '../paths.js';
+import { UserSchemas } from './user-schemas.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -14,8 +15,11 @@ export type SchemaId = string;
 export interface Contracts {
   /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match. */
   assert<T>(schemaId: SchemaId, value: unknown, what?: string): T;
-  /** Compiles an ad-hoc schema (a skill's input_schema or output_schema); cached by identity. */
-  compile(schema: object): ValidateFunction;
+  /**
+   * Compiles an author's schema (a skill's input_schema or output_schema, named by `field`) under the
+   * bounds of user-schemas.ts; cached by digest. Throws ValidationError (400) naming the problem.
+   */
+  compile(schema: unknown, field: string): ValidateFunction;
   /** The raw schema documents, by $id, for the OpenAPI document. */
   readonly schemas: ReadonlyMap<SchemaId, object>;
 }
@@ -27,9 +31,24 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): Array<
   }));
 }
 
+/**
+ * `"refuse_boolean": "<what to write instead>"`: a field that was once a boolean says, when given one,
+ * what it takes now (manifest permissions.network), instead of a bare "must be array".
+ */
+function addRefuseBoolean(ajv: Ajv2020): void {
+  const validate = (hint: string, data: unknown): boolean => {
+    if (typeof data !== 'boolean') return true;
+    validate.errors = [{ keyword: 'refuse_boolean', message: hint, params: {} }];
+    return false;
+  };
+  validate.errors = undefined as Array<Partial<ErrorObject>> | undefined;
+  ajv.addKeyword({ keyword: 'refuse_boolean', schemaType: 'string', errors: true, validate });
+}
+
 export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
+  addRefuseBoolean(ajv);
   const schemas = new Map<SchemaId, object>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { $id?: string };
@@ -40,10 +59,8 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   // ajv compiles on first use: compile every contract now, so one that strict mode refuses stops the
   // start instead of turning a request into a 500.
   for (const id of schemas.keys()) ajv.getSchema(id);
-  // A separate, lenient instance for skill-supplied schemas: they are user data, not our contract.
-  const userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
-  addFormats(userAjv);
-  const userCache = new WeakMap<object, ValidateFunction>();
+  // A separate instance for skill-supplied schemas: they are user data, not our contract.
+  const userSchemas = new UserSchemas();
 
   return {
     schemas,
@@ -55,13 +72,6 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
       }
       return value as T;
     },
-    compile(schema: object): ValidateFunction {
-      let validate = userCache.get(schema);
-      if (!validate) {
-        validate = userAjv.compile(schema);
-        userCache.set(schema, validate);
-      }
-      return validate;
-    },
+    compile: (schema, field) => userSchemas.compile(schema, field),
   };
 }

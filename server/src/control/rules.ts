@@ -27,8 +27,10 @@ export const RULES = {
   'format-field-attribute': 'block',
   'runtime-internals': 'block',
   'exception-object': 'block',
+  'network-origin-invalid': 'block',
   // a human decides
   'limits-above-max': 'escalate',
+  'review-budget': 'escalate',
   'permission-requested': 'escalate',
   // runs, with the warning shown
   'unbounded-loop': 'warning',

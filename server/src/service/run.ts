@@ -11,8 +11,10 @@ import type { AuditLog } from '../audit/types.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/types.js';
 import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/types.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/types.js';
+import { sameOrigins, type EgressBroker } from '../egress/index.js';
+import { netExchange } from './net-requests.js';
 import type { Admission } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
@@ -47,6 +49,7 @@ export interface RunServiceDeps {
   audit: AuditLog;
   policy: PolicyState;
   admission: Admission;
+  broker: EgressBroker;
 }
 
 /** Request limits may not exceed the maximum (400); a manifest's are capped by it (the review escalated them). */
@@ -87,7 +90,7 @@ export class RunService {
   private checkInput(skill: StoredSkill, input: unknown): void {
     const schema = skill.manifest.input_schema;
     if (!schema) return;
-    const validate = this.deps.contracts.compile(schema);
+    const validate = this.deps.contracts.compile(schema, 'input_schema');
     if (!validate(input)) {
       throw new ValidationError(`input does not match the input_schema of ${skill.record.name}`, { errors: describeErrors(validate.errors) });
     }
@@ -97,10 +100,25 @@ export class RunService {
   private checkOutput(skill: StoredSkill, outcome: RunOutcome): RunOutcome {
     const schema = skill.manifest.output_schema;
     if (!schema || outcome.status !== 'succeeded') return outcome;
-    const validate = this.deps.contracts.compile(schema);
+    const validate = this.deps.contracts.compile(schema, 'output_schema');
     if (validate(outcome.result)) return outcome;
     const problems = describeErrors(validate.errors).map((e) => `${e.path} ${e.message}`).join('; ');
     return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };
+  }
+
+  /**
+   * The origins the skill's requests may reach: those an admin approved, while the manifest still
+   * lists exactly them. A manifest that changed since is refused; a skill never approved gets none.
+   */
+  private approvedOrigins(skill: StoredSkill): string[] {
+    const requested = skill.manifest.permissions?.network ?? [];
+    const approved = skill.record.approved_network ?? [];
+    if (requested.length > 0 && !sameOrigins(requested, approved)) {
+      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} lists other network origins than an admin approved; it needs a new review`, {
+        requested, approved,
+      });
+    }
+    return approved;
   }
 
   async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
@@ -112,6 +130,10 @@ export class RunService {
     assertMayRun(skill, review);
     this.checkInput(skill, request.input);
     const limits = effectiveLimits(policy, manifest.limits, request.limits);
+    const runId = randomUUID();
+    const egress = this.deps.broker.session({
+      runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: this.approvedOrigins(skill),
+    });
     // The guard inside the container holds the same policy the review just checked.
     const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
 
@@ -127,15 +149,17 @@ export class RunService {
           limits,
           policy: { allow_imports, allow_builtins, allow_capabilities },
         },
-        { onLog },
+        { onLog, onNetRequest: netExchange(egress) },
       );
     } finally {
       admitted.release();
     }
+    // Every request's audit line is on disk before the run answers (a failed one fails the run).
+    await egress.close();
     outcome = this.checkOutput(skill, outcome);
 
     const response: RunResponse = {
-      run_id: randomUUID(),
+      run_id: runId,
       skill: { name: record.name, version: record.version },
       ...outcome,
       queued_ms: admitted.queuedMs,

@@ -9,6 +9,7 @@ import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBack
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
+import type { ResultBounds } from './outcome.js';
 import { WarmPool } from './pool.js';
 import { resolveRuntime, RuntimeMissingError } from './runtime.js';
 
@@ -17,6 +18,7 @@ const PING_TIMEOUT_MS = 3000;
 const INFO_TIMEOUT_MS = 5000;
 const RETRY_AFTER_S = 5;
 const MISSING_RUNTIME_RETRY_AFTER_S = 30;
+export const DEFAULT_RESULT_BOUNDS: ResultBounds = { maxBytes: 1048576, maxDepth: 128 };
 
 export interface DockerBackendOptions {
   image: string;
@@ -28,6 +30,8 @@ export interface DockerBackendOptions {
   instanceId: string;
   socketPath?: string;
   logger?: EngineLogger;
+  /** How large and deep a result may be; past them the run is `failed` (ResultTooLarge, ResultTooDeep). */
+  resultBounds?: ResultBounds;
   /** Containers started ahead of runs (README "Speed"); without it, or with size 0, every run starts its own. */
   pool?: {
     size: number;
@@ -55,6 +59,7 @@ export class DockerBackend implements SandboxBackend {
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly docker: Docker;
   private readonly logger: EngineLogger;
+  private readonly resultBounds: ResultBounds;
   /** Runs in progress and containers still being removed after their run answered. */
   private readonly runs = new Set<Promise<unknown>>();
   private sandboxes: Sandboxes | null = null;
@@ -67,6 +72,7 @@ export class DockerBackend implements SandboxBackend {
     const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_SOCKET_PATH, agent: this.agent };
     this.docker = new Docker(dockerOptions);
     this.logger = options.logger ?? silentLogger;
+    this.resultBounds = options.resultBounds ?? DEFAULT_RESULT_BOUNDS;
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
@@ -76,7 +82,7 @@ export class DockerBackend implements SandboxBackend {
       throw error instanceof RuntimeMissingError ? new UnavailableError(error.message, MISSING_RUNTIME_RETRY_AFTER_S) : error;
     });
     if (this.closed) throw this.shuttingDown();
-    const containerRun = new ContainerRun({ docker: this.docker, settings, logger: this.logger, pool }, job, options);
+    const containerRun = new ContainerRun({ docker: this.docker, settings, logger: this.logger, pool, resultBounds: this.resultBounds }, job, options);
     const outcome = containerRun.execute();
     const settled = Promise.allSettled([outcome, containerRun.removed]);
     this.runs.add(settled);

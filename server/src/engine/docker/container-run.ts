@@ -8,8 +8,9 @@ import type Docker from 'dockerode';
 import type { RunJob, RunOptions, RunOutcome } from '../types.js';
 import type { SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
+import { NetChannel } from './net-channel.js';
 import { engineError } from './engine-errors.js';
-import { classify, EXIT_KILLED, type KillReason } from './outcome.js';
+import { classify, EXIT_KILLED, type KillReason, type ResultBounds } from './outcome.js';
 import { RunOutput } from './output.js';
 import type { WarmPool } from './pool.js';
 import { StartedContainer } from './started-container.js';
@@ -24,6 +25,7 @@ export interface ContainerRunContext {
   logger: EngineLogger;
   /** Where started containers wait for runs; null: each run starts its own. */
   pool: WarmPool | null;
+  resultBounds: ResultBounds;
 }
 
 // After an answer at the frame, the removal waits a moment: by then the harness has exited on its
@@ -42,14 +44,16 @@ export class ContainerRun {
   private answeredAtFrame = false;
   private readonly nonce = randomBytes(16).toString('hex');
   private readonly output: RunOutput;
+  private readonly net: NetChannel;
 
   constructor(
     private readonly context: ContainerRunContext,
     private readonly job: RunJob,
     options: RunOptions,
   ) {
+    this.net = new NetChannel(options.onNetRequest, (line) => this.sandbox?.sendLine(line));
     this.output = new RunOutput(job.limits.output_bytes, this.nonce, options.onLog, (error) =>
-      context.logger.warn('a log listener failed; the run goes on', { error: String(error) }));
+      context.logger.warn('a log listener failed; the run goes on', { error: String(error) }), (frame) => this.net.frame(frame));
     this.removed = new Promise((resolve) => {
       this.markRemoved = resolve;
     });
@@ -72,7 +76,7 @@ export class ContainerRun {
       this.answeredAtFrame = output.frame !== null && this.killedFor === null;
       const exitCode = this.answeredAtFrame ? null : await sandbox.exitCode();
       const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await sandbox.oomKilled());
-      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs });
+      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs, resultBounds: this.context.resultBounds });
     } catch (error) {
       throw engineError(error, this.context.settings.image);
     } finally {
@@ -142,6 +146,7 @@ export class ContainerRun {
 
   private async release(): Promise<void> {
     this.stopTimer();
+    this.net.close();
     await this.killing;
     if (this.sandbox === null) return;
     try {
