@@ -29,6 +29,10 @@ import { buildOpenApi } from './openapi/index.js';
 import { LimitsAdmin } from './service/admin.js';
 import { createReviewsRouter } from './http/routes/reviews.js';
 import { createRunRouter } from './http/routes/run.js';
+import { createConsoleRouter } from './http/routes/console.js';
+import { createStatusRouter } from './http/routes/status.js';
+import { CONSOLE_DIR } from './paths.js';
+import { serviceStatus, type ServiceStatus } from './service/status.js';
 import { createSkillsRouter } from './http/routes/skills.js';
 import { Admission } from './service/admission.js';
 import { GenerateService } from './service/generate.js';
@@ -133,8 +137,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     },
     details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
+  const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({
     logger,
+    console: createConsoleRouter({ dir: CONSOLE_DIR }),
     bodyLimitBytes: config.server.body_limit_bytes,
     authenticate: authenticate(new KeyRing(keys)),
     publicPaths: config.server.public_routes,
@@ -145,6 +151,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       createMetricsRouter({ metrics }),
       createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
       createAuditRouter({ audit, contracts }),
+      createStatusRouter({ status }),
       createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
       createRunRouter({ runs, generation, contracts }),
       createReviewsRouter({ reviews, contracts }),

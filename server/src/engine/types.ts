@@ -67,6 +67,14 @@ export type SandboxRuntime = 'runc' | 'runsc';
 /** What the configuration asks for (sandbox.runtime): a runtime, or `auto`, runsc where the engine has it. */
 export type RuntimeChoice = SandboxRuntime | 'auto';
 
+/** What the backend runs with, and its warm pool's fill (null when there is no pool). */
+export interface SandboxState {
+  /** The runtime in force; null until it is settled (the engine has not answered yet). */
+  runtime: SandboxRuntime | null;
+  image: string;
+  pool: { size: number; ready: number; starting: number } | null;
+}
+
 export interface SandboxBackend {
   /** Runs one job in a fresh sandbox that is destroyed afterwards, whatever happens. */
   run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
@@ -80,6 +88,8 @@ export interface SandboxBackend {
   runtimeInForce(): SandboxRuntime | null;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
+  /** The runtime and image in force and the warm pool's fill, without asking the engine. */
+  state(): SandboxState;
   /** True when the runner image is present on the engine. */
   imagePresent(): Promise<boolean>;
   /** Starts preparing sandboxes ahead of runs, where the backend does (a warm pool); call it after removeLeftovers. */

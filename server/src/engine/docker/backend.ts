@@ -5,7 +5,7 @@
 import http from 'node:http';
 import Docker from 'dockerode';
 import { AppError, UnavailableError } from '../../errors.js';
-import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBackend, SandboxRuntime } from '../types.js';
+import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBackend, SandboxRuntime, SandboxState } from '../types.js';
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
@@ -115,6 +115,17 @@ export class DockerBackend implements SandboxBackend {
     } catch {
       return false;
     }
+  }
+
+  state(): SandboxState {
+    return { runtime: this.runtimeInForce(), image: this.options.image, pool: this.poolStats() };
+  }
+
+  /** The pool's fill; before the runtime is settled the pool is not made yet: its configured size, empty. */
+  private poolStats(): SandboxState['pool'] {
+    if (this.sandboxes !== null) return this.sandboxes.pool?.stats ?? null;
+    const size = this.options.pool?.size ?? 0;
+    return size > 0 && !this.closed ? { size, ready: 0, starting: 0 } : null;
   }
 
   async imagePresent(): Promise<boolean> {
