@@ -11,7 +11,7 @@ import { Auditor, createAuditLog } from './audit/index.js';
 import type { AuditLog } from './audit/types.js';
 import { KeyRing, loadKeys } from './auth/keys.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
-import { createDockerBackend } from './engine/index.js';
+import { createDockerBackend, RuntimeMissingError } from './engine/index.js';
 import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import type { SandboxBackend } from './engine/types.js';
@@ -83,6 +83,19 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
+/**
+ * Settles the sandbox runtime at start-up. An engine that does not answer yet is no reason not to
+ * start (the first run or readiness probe settles it); a runtime asked for by name and missing is.
+ */
+async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Promise<void> {
+  try {
+    await engine.resolveRuntime();
+  } catch (error) {
+    if (error instanceof RuntimeMissingError) throw error;
+    logger.warn('could not reach the engine to settle the sandbox runtime; the first run settles it', { error: String(error) });
+  }
+}
+
 export interface ServiceOptions {
   contracts?: Contracts;
   logger?: winston.Logger;
@@ -109,10 +122,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await ensureWritableDir(config.data_dir);
 
   const metrics = new ServiceMetrics();
-  // Metrics count audited events once they are on disk: the two never disagree.
-  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -124,6 +134,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
     resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
   if (options.requireEngine) await assertEngineAnswers(engine, config);
+  // Before anything is opened: runsc asked for by name and missing stops the start-up here.
+  await settleRuntime(engine, logger);
+  metrics.trackSandboxRuntime(() => engine.runtimeInForce());
+  // Metrics count audited events once they are on disk: the two never disagree.
+  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
+  const control = await createControlLayer({ cache: options.caches });
   const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const auditor = new Auditor(audit);
   const admission = new Admission(() => policy.limits);
@@ -152,9 +168,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
     async problems(): Promise<string[]> {
       if (!(await audit.writable())) return ['the audit log cannot be written (a full or failing disk under data_dir); changes and runs answer 503 until it can'];
       if (!(await engine.ping())) return ['the container engine does not answer'];
+      const runtime = await engine.resolveRuntime().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      if (runtime instanceof Error) return [runtime.message];
       if (!(await engine.imagePresent())) return [`runner image ${config.sandbox.image} is missing (npm run setup builds it)`];
       return [];
     },
+    details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
   const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({

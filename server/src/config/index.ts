@@ -33,7 +33,7 @@ export interface Config {
   data_dir: string;
   registry: { url: string; preinstall?: string[] };
   auth: { keys: KeyConfig[] };
-  sandbox: { image: string; runtime: string; docker_socket?: string; pool: { size: number }; result_max_bytes: number; result_max_depth: number };
+  sandbox: { image: string; runtime: 'auto' | 'runc' | 'runsc'; docker_socket?: string; pool: { size: number }; result_max_bytes: number; result_max_depth: number };
   limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
   generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
   control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number; max_review_work: number };
@@ -63,7 +63,7 @@ export function defaultConfig(): Config {
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'runc', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
+    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'auto', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },

@@ -76,7 +76,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'DELETE', path: '/v1/admin/keys/{id}', access: 'admin', summary: 'Revoke an API key made through the API; it fails from the next request on',
     ok: { 200: '{"revoked": id}' }, errors: ['not_found', 'conflict'] },
   { method: 'GET', path: '/healthz', access: 'public', summary: 'Alive', ok: { 200: 'alive' }, errors: [] },
-  { method: 'GET', path: '/readyz', access: 'public', summary: 'Engine reachable and runner image present', ok: { 200: 'ready' }, errors: ['unavailable'] },
+  { method: 'GET', path: '/readyz', access: 'public', summary: 'Engine reachable and runner image present', ok: { 200: '{"status": "ready", "sandbox_runtime": "runc" | "runsc"}' }, errors: ['unavailable'] },
   { method: 'GET', path: '/metrics', access: 'public', summary: 'Prometheus metrics', produces: 'text/plain', ok: { 200: 'text exposition format' }, errors: [] },
   { method: 'GET', path: '/openapi.json', access: 'public', summary: 'This document', ok: { 200: 'OpenAPI 3.1' }, errors: [] },
 ];

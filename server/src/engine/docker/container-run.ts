@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { RunJob, RunOptions, RunOutcome } from '../types.js';
-import { runContainerOptions, type SandboxSettings } from './container-options.js';
+import type { SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
 import { NetChannel } from './net-channel.js';
 import { engineError } from './engine-errors.js';
@@ -105,7 +105,7 @@ export class ContainerRun {
       logger.warn('a warm container was dead at hand-over; the run starts its own', { container: warm.id });
       void warm.remove().catch(() => undefined);
     }
-    return StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
+    return StartedContainer.start(docker, settings, this.job.limits);
   }
 
   /** The job as the harness reads it: one JSON line (runner-image/harness/PROTOCOL.md). */

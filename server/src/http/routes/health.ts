@@ -5,6 +5,8 @@ import { UnavailableError } from '../../errors.js';
 export interface Readiness {
   /** Names what is not ready, or returns an empty list. */
   problems(): Promise<string[]>;
+  /** What a ready service says about itself beside its status (the sandbox runtime in force). */
+  details(): Record<string, unknown>;
 }
 
 export function createHealthRouter(deps: { readiness: Readiness }): Router {
@@ -16,7 +18,7 @@ export function createHealthRouter(deps: { readiness: Readiness }): Router {
     // A probe that throws is a probe that failed: not ready, and no internals in a public answer.
     const problems = await deps.readiness.problems().catch(() => ['the readiness check failed']);
     if (problems.length > 0) throw new UnavailableError(`not ready: ${problems.join('; ')}`, 5, { problems });
-    res.json({ status: 'ready' });
+    res.json({ status: 'ready', ...deps.readiness.details() });
   });
   return router;
 }
