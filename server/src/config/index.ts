@@ -94,7 +94,7 @@ function merge<T>(base: T, override: unknown): T {
 }
 
 /** A configuration the service cannot start with; the message names each bad key and what it must be. */
-export class ConfigError extends Error {}
+export class ConfigError extends ValidationError {}
 
 /** `/server/port` -> `server.port`; array items as `auth.keys[0].sha256`. */
 function keyPath(pointer: string): string {
@@ -110,7 +110,7 @@ function checkConfigFile(file: unknown, contracts: Contracts, source: string): C
     if (!(error instanceof ValidationError)) throw error;
     const problems = (error.details.errors as Array<{ path: string; message: string }> | undefined) ?? [];
     const described = problems.map((problem) => `${keyPath(problem.path)} ${problem.message}`);
-    throw new ConfigError(`${source}: ${described.join('; ') || error.message}`);
+    throw new ConfigError(`${source}: ${described.join('; ') || error.message}`, error.details);
   }
 }
 
