@@ -18,17 +18,16 @@ import { createHttpApp } from './http/app.js';
 import { authenticate } from './http/authenticate.js';
 import { API_ROUTES } from './http/api.js';
 import { answerClientErrors } from './http/errors.js';
-import { createAdminRouter } from './http/routes/admin.js';
-import { createAuditRouter } from './http/routes/audit.js';
-import { createHealthRouter } from './http/routes/health.js';
-import { createMetricsRouter } from './http/routes/metrics.js';
-import { createOpenApiRouter } from './http/routes/openapi.js';
+import { createApiRouter, declaredHandlers } from './http/router.js';
+import { adminHandlers } from './http/routes/admin.js';
+import { auditHandlers } from './http/routes/audit.js';
+import { healthHandlers } from './http/routes/health.js';
+import { reviewsHandlers } from './http/routes/reviews.js';
+import { runHandlers } from './http/routes/run.js';
+import { skillsHandlers } from './http/routes/skills.js';
 import { ServiceMetrics } from './metrics/index.js';
-import { buildOpenApi } from './openapi/index.js';
+import { apiDocument } from './openapi/index.js';
 import { LimitsAdmin } from './service/admin.js';
-import { createReviewsRouter } from './http/routes/reviews.js';
-import { createRunRouter } from './http/routes/run.js';
-import { createSkillsRouter } from './http/routes/skills.js';
 import { Admission } from './service/admission.js';
 import { GenerateService } from './service/generate.js';
 import { LifecycleService } from './service/lifecycle.js';
@@ -111,14 +110,14 @@ export async function createService(config: Config, options: { contracts?: Contr
     audit,
     onResponse: (sample) => metrics.observeResponse(sample),
     routers: [
-      createHealthRouter({ readiness }),
-      createMetricsRouter({ metrics }),
-      createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
-      createAuditRouter({ audit, contracts }),
-      createAdminRouter({ limits: new LimitsAdmin({ policy, audit }), contracts }),
-      createRunRouter({ runs, generation, contracts }),
-      createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      createApiRouter(API_ROUTES, declaredHandlers({
+        ...healthHandlers({ readiness, metrics, document: apiDocument(contracts.schemas, config.server.public_routes) }),
+        ...auditHandlers({ audit }),
+        ...adminHandlers({ limits: new LimitsAdmin({ policy, audit }) }),
+        ...runHandlers({ runs, generation }),
+        ...reviewsHandlers({ reviews }),
+        ...skillsHandlers({ lifecycle }),
+      }), { contracts, rawLimitBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
     ],
   });
 

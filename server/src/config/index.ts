@@ -84,7 +84,7 @@ function merge<T>(base: T, override: unknown): T {
 
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
 export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
-  const checked = contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
+  const checked = contracts.assert('config.json', file ?? {}, 'configuration');
   const config = merge(defaultConfig(), checked);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);

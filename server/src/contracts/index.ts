@@ -6,18 +6,27 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { ValidationError } from '../errors.js';
 import { CONTRACTS_DIR } from '../paths.js';
+import type { components } from './types.gen.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-export type SchemaId = string;
+type Schemas = components['schemas'];
+
+/** A contract's file name (`run_skill.json`); each is a component of the OpenAPI document. */
+export type SchemaId = `${keyof Schemas & string}.json`;
+
+/** The TypeScript type of a contract, generated from its schema (types.gen.ts). */
+export type Contract<Id extends SchemaId> = Schemas[Id extends `${infer Name}.json` ? Name & keyof Schemas : never];
 
 export interface Contracts {
-  /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match. */
-  assert<T>(schemaId: SchemaId, value: unknown, what?: string): T;
+  /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match; else `value`, typed by its schema. */
+  assert<Id extends SchemaId>(schemaId: Id, value: unknown, what?: string): Contract<Id>;
+  /** True when `value` matches the contract (no error thrown): for checking what the service itself produces. */
+  matches(schemaId: SchemaId, value: unknown): boolean;
   /** Compiles an ad-hoc schema (a skill's input_schema or output_schema); cached by identity. */
   compile(schema: object): ValidateFunction;
   /** The raw schema documents, by $id, for the OpenAPI document. */
-  readonly schemas: ReadonlyMap<SchemaId, object>;
+  readonly schemas: ReadonlyMap<string, object>;
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): Array<{ path: string; message: string }> {
@@ -30,7 +39,7 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): Array<
 export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
-  const schemas = new Map<SchemaId, object>();
+  const schemas = new Map<string, object>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { $id?: string };
     const id = schema.$id ?? file;
@@ -44,17 +53,23 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   const userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
   addFormats(userAjv);
   const userCache = new WeakMap<object, ValidateFunction>();
+  const validator = (schemaId: string): ValidateFunction => {
+    const validate = ajv.getSchema(schemaId);
+    if (!validate) throw new Error(`unknown contract ${schemaId}`);
+    return validate;
+  };
 
   return {
     schemas,
-    assert<T>(schemaId: SchemaId, value: unknown, what = 'request body'): T {
-      const validate = ajv.getSchema(schemaId);
-      if (!validate) throw new Error(`unknown contract ${schemaId}`);
+    assert<Id extends SchemaId>(schemaId: Id, value: unknown, what = 'request body'): Contract<Id> {
+      const validate = validator(schemaId);
       if (!validate(value)) {
         throw new ValidationError(`${what} does not match ${schemaId}`, { errors: describeErrors(validate.errors) });
       }
-      return value as T;
+      // ajv has just checked `value` against the schema this type was generated from.
+      return value as Contract<Id>;
     },
+    matches: (schemaId, value) => validator(schemaId)(value) === true,
     compile(schema: object): ValidateFunction {
       let validate = userCache.get(schema);
       if (!validate) {

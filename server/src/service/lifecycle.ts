@@ -4,7 +4,7 @@
 // audited, refusals included, before the answer leaves.
 import type { AuditLog } from '../audit/types.js';
 import { hasRole } from '../auth/index.js';
-import type { Contracts } from '../contracts/index.js';
+import type { Contract, Contracts } from '../contracts/index.js';
 import type { ControlPolicy, Review } from '../control/types.js';
 import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Manifest, SkillSource } from '../skill.js';
@@ -189,7 +189,7 @@ export class LifecycleService {
   }
 
   /** Every version of a skill, newest first, with what its manifest promises (schemas, limits, permissions). */
-  async detail(name: string): Promise<{ name: string; versions: Array<SkillView & Partial<Manifest> & { review: Review }> }> {
+  async detail(name: string): Promise<Contract<'skill_detail.json'>> {
     const records = this.deps.store.list().filter((r) => r.name === name).reverse();
     if (records.length === 0) throw new NotFoundError(`no skill ${name}`, { skill: name });
     const versions = await Promise.all(records.map(async (record) => {

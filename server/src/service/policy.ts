@@ -29,7 +29,7 @@ export class PolicyState {
     let limits: LimitPolicy = structuredClone(config.limits);
     try {
       const saved = JSON.parse(await readFile(file, 'utf8')) as unknown;
-      limits = contracts.assert<LimitPolicy>('limit_policy.json', saved, `saved limit policy ${file}`);
+      limits = contracts.assert('limit_policy.json', saved, `saved limit policy ${file}`);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }

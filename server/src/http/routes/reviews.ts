@@ -1,21 +1,13 @@
 // GET /v1/reviews, POST /v1/reviews/{id}/approve and /reject (admin).
-import { Router } from 'express';
-import type { Contracts } from '../../contracts/index.js';
 import type { ReviewService, ReviewVerdict } from '../../service/reviews.js';
-import { context } from '../context.js';
-import { requireRole } from '../roles.js';
+import type { RouteHandlers, RouteInput } from '../router.js';
 
-export function createReviewsRouter(deps: { reviews: ReviewService; contracts: Contracts }): Router {
-  const router = Router();
-  router.get('/v1/reviews', requireRole('admin'), (_req, res) => {
-    res.json({ reviews: deps.reviews.pending() });
-  });
-  for (const verdict of ['approve', 'reject'] as ReviewVerdict[]) {
-    router.post(`/v1/reviews/:id/${verdict}`, requireRole('admin'), async (req, res) => {
-      const { reason } = deps.contracts.assert<{ reason?: string }>('review_decision.json', req.body ?? {});
-      const ctx = context(res);
-      res.json(await deps.reviews.decide(String(req.params.id), verdict, { actor: ctx.actor, requestId: ctx.requestId, reason }));
-    });
-  }
-  return router;
+export function reviewsHandlers(deps: { reviews: ReviewService }): Pick<RouteHandlers, 'listReviews' | 'approveReview' | 'rejectReview'> {
+  const decide = (verdict: ReviewVerdict) => async ({ body, params, call }: RouteInput<{ body: { schema: 'review_decision.json' } }>) =>
+    ({ status: 200 as const, body: await deps.reviews.decide(String(params.id), verdict, { ...call, reason: body.reason }) });
+  return {
+    listReviews: () => ({ status: 200, body: { reviews: deps.reviews.pending() } }),
+    approveReview: decide('approve'),
+    rejectReview: decide('reject'),
+  };
 }
