@@ -4,35 +4,25 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { Contracts } from '../contracts/index.js';
+import type { Contract, Contracts } from '../contracts/index.js';
 
-export type Role = 'client' | 'author' | 'admin';
+/** The configuration file as contracts/config.json describes it: every key optional. */
+export type ConfigFile = Contract<'config.json'>;
 
-export interface Limits {
-  timeout_ms: number;
-  memory_mb: number;
-  cpus: number;
-  pids: number;
-  output_bytes: number;
-}
+/** Every key present (the defaults fill in what the file leaves out); arrays are taken whole. */
+type Filled<T> = { [K in keyof T]-?: T[K] extends readonly unknown[] | undefined ? NonNullable<T[K]> : T[K] extends object | undefined ? Filled<NonNullable<T[K]>> : NonNullable<T[K]> };
+type Defaulted = Filled<ConfigFile>;
 
-export interface KeyConfig {
-  id: string;
-  role: Role;
-  sha256: string;
-}
+/** The configuration in force: the file over the defaults. Only the keys with no default stay optional. */
+export type Config = Omit<Defaulted, 'registry' | 'sandbox'> & {
+  registry: Omit<Defaulted['registry'], 'preinstall'> & Pick<NonNullable<ConfigFile['registry']>, 'preinstall'>;
+  sandbox: Omit<Defaulted['sandbox'], 'docker_socket'> & Pick<NonNullable<ConfigFile['sandbox']>, 'docker_socket'>;
+};
 
-export interface Config {
-  server: { host: string; port: number; public_routes: string[]; body_limit_bytes: number };
-  data_dir: string;
-  registry: { url: string; preinstall?: string[] };
-  auth: { keys: KeyConfig[] };
-  sandbox: { image: string; runtime: string; docker_socket?: string; pool: { size: number } };
-  limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
-  generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
-  control: { allow_imports: string[]; allow_builtins: string[]; max_files: number; max_code_bytes: number };
-  audit: { rotate_bytes: number };
-}
+/** Resource limits with every field given (limit_policy.json's full limits). */
+export type Limits = Contract<'limit_policy.json'>['defaults'];
+export type KeyConfig = Config['auth']['keys'][number];
+export type Role = KeyConfig['role'];
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
 export const DEFAULT_ALLOW_IMPORTS = [
@@ -66,9 +56,6 @@ export function defaultConfig(): Config {
     audit: { rotate_bytes: 64 * 1024 * 1024 },
   };
 }
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
-export type ConfigFile = DeepPartial<Config>;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

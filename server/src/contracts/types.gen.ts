@@ -461,10 +461,7 @@ export interface components {
             files?: {
                 [key: string]: string;
             };
-            /**
-             * @description active at once where the caller's role (admin) allows it; otherwise a draft
-             * @default false
-             */
+            /** @description active at once where the caller's role (admin) allows it; otherwise a draft. Absent means false (no `default` keyword: generated clients would make a defaulted field required) */
             auto_promote?: boolean;
         };
         /** Every error answer (SPEC §3); the codes and their statuses are listed in contracts/errors.md */

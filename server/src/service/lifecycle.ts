@@ -7,7 +7,7 @@ import { hasRole } from '../auth/index.js';
 import type { Contract, Contracts } from '../contracts/index.js';
 import type { ControlPolicy, Review } from '../control/types.js';
 import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { Manifest, SkillSource } from '../skill.js';
+import type { SkillSource } from '../skill.js';
 import {
   DEFAULT_PACKAGE_LIMITS, packageDigest, readPackage, refusePrototypeKeys,
   type PackageLimits, type SkillRecord, type SkillRegistry, type SkillReviewer, type SkillStatus, type SkillStore, type SkillOrigin,
@@ -15,8 +15,8 @@ import {
 import type { CallContext } from './run.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
 
-export type CreateSkillRequest = Manifest & { code: string; files?: Record<string, string>; auto_promote?: boolean };
-export interface SkillRef { name: string; version?: string }
+export type CreateSkillRequest = Contract<'create_skill.json'>;
+export type SkillRef = Contract<'uninstall_skill.json'>;
 export type InstallRequest = SkillRef | { package: Buffer };
 
 /** A record as the API shows it. */

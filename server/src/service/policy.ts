@@ -3,17 +3,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, Limits } from '../config/index.js';
-import type { Contracts } from '../contracts/index.js';
+import type { Contract, Contracts } from '../contracts/index.js';
 import type { ControlPolicy } from '../control/types.js';
 import { ValidationError } from '../errors.js';
 import { writeFileAtomic } from '../durable/index.js';
 
-export interface LimitPolicy {
-  defaults: Limits;
-  max: Limits;
-  concurrency: number;
-  queue: number;
-}
+export type LimitPolicy = Contract<'limit_policy.json'>;
 
 export const LIMIT_KEYS = ['timeout_ms', 'memory_mb', 'cpus', 'pids', 'output_bytes'] as const;
 

@@ -17,6 +17,7 @@ import type { Admission } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
 
+/** A run as the service takes it: a run_skill.json body, or a run by intent once its skill is chosen. */
 export interface RunRequest {
   skill?: string;
   version?: string;
