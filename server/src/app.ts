@@ -7,35 +7,19 @@ import winston from 'winston';
 import type express from 'express';
 import type { Config } from './config/index.js';
 import { loadContracts, type Contracts } from './contracts/index.js';
-import { createAuditLog } from './audit/index.js';
-import type { AuditLog } from './audit/types.js';
-import { KeyRing, loadKeys } from './auth/keys.js';
+import { createAuditLog, type AuditLog } from './audit/index.js';
+import { KeyRing, loadKeys } from './auth/index.js';
 import { createControlLayer } from './control/index.js';
-import { createDockerBackend } from './engine/index.js';
+import { createDockerBackend, type SandboxBackend } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
-import type { SandboxBackend } from './engine/types.js';
-import { createHttpApp } from './http/app.js';
-import { authenticate } from './http/authenticate.js';
-import { API_ROUTES } from './http/api.js';
-import { answerClientErrors } from './http/errors.js';
-import { createApiRouter, declaredHandlers } from './http/router.js';
-import { adminHandlers } from './http/routes/admin.js';
-import { auditHandlers } from './http/routes/audit.js';
-import { healthHandlers } from './http/routes/health.js';
-import { reviewsHandlers } from './http/routes/reviews.js';
-import { runHandlers } from './http/routes/run.js';
-import { skillsHandlers } from './http/routes/skills.js';
+import {
+  API_ROUTES, adminHandlers, answerClientErrors, auditHandlers, authenticate, createApiRouter, createHttpApp, declaredHandlers,
+  healthHandlers, reviewsHandlers, runHandlers, skillsHandlers,
+} from './http/index.js';
 import { ServiceMetrics } from './metrics/index.js';
 import { apiDocument } from './openapi/index.js';
-import { LimitsAdmin } from './service/admin.js';
-import { Admission } from './service/admission.js';
-import { GenerateService } from './service/generate.js';
-import { LifecycleService } from './service/lifecycle.js';
-import { PolicyState } from './service/policy.js';
-import { ReviewService } from './service/reviews.js';
-import { RunService } from './service/run.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore } from './store/index.js';
-import type { SkillStore } from './store/types.js';
+import { Admission, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
+import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
   app: express.Express;

@@ -36,7 +36,7 @@ async function startMain(configFile: string): Promise<Running> {
   return { child, stdout: () => stdout, exited };
 }
 
-async function call(port: number, method: string, url: string, key: string, body?: object): Promise<{ status: number; requestId: string; body: any }> {
+async function call(port: number, method: string, url: string, key: string, body?: object): Promise<{ status: number; requestId: string; body: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const request = http.request({
@@ -84,7 +84,7 @@ describe('main.js killed with SIGKILL right after N acknowledged runs', function
       call(port, 'POST', '/v1/skills/run', key, { skill: 'word-count', input: { text: `run ${i} of the crash test` } })));
     running.child.kill('SIGKILL');
     await running.exited;
-    assert.deepEqual(answers.map((a) => [a.status, a.body.status]), answers.map(() => [200, 'succeeded']));
+    assert.deepEqual(answers.map((a) => [a.status, (a.body as { status: string }).status]), answers.map(() => [200, 'succeeded']));
 
     const audit = await createAuditLog({ dataDir, rotateBytes: 64 * 1024 * 1024 });
     let runs;
@@ -101,7 +101,7 @@ describe('main.js killed with SIGKILL right after N acknowledged runs', function
     assert.doesNotMatch(running.stdout(), /te_/, 'the key is shown on the first start only');
     const listed = await call(port, 'GET', '/v1/audit?event=run', key);
     assert.equal(listed.status, 200);
-    assert.equal(listed.body.events.length, RUNS);
+    assert.equal((listed.body as { events: unknown[] }).events.length, RUNS);
     running.child.kill('SIGTERM');
     await running.exited;
     assert.equal(running.child.exitCode, 0, 'SIGTERM stops the service cleanly');

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'winston';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import type { ResponseSample } from '../metrics/index.js';
 import { API_ROUTES, routeMatcher, type ApiRoute } from './api.js';
 import { auditRefusals } from './authenticate.js';

@@ -2,8 +2,8 @@
 // every refusal (401, and 403 for a role too low) is audited, without the key.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'winston';
-import type { AuditLog } from '../audit/types.js';
-import type { KeyRing } from '../auth/keys.js';
+import type { AuditLog } from '../audit/index.js';
+import type { KeyRing } from '../auth/index.js';
 import { AppError, UnauthorizedError } from '../errors.js';
 import { context } from './context.js';
 

@@ -4,7 +4,7 @@
 // their input by the request contracts, their answer by the response contracts.
 import express, { Router, type Request, type Response } from 'express';
 import type { Contract, Contracts, SchemaId } from '../contracts/index.js';
-import type { CallContext } from '../service/run.js';
+import type { CallContext } from '../service/index.js';
 import type { ApiRoute, ApiRouteTable, OperationId } from './api.js';
 import { context } from './context.js';
 import { requireRole } from './roles.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
-import { API_ROUTES, errorCodes, isPublic, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type SuccessAnswer } from '../http/api.js';
+import { API_ROUTES, errorCodes, isPublic, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type SuccessAnswer } from '../http/index.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 export interface OpenApiOptions {

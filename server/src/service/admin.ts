@@ -1,7 +1,7 @@
 // Changing the limit policy at run time (PUT /v1/admin/limits): persisted by the policy state,
 // audited with the policy before and after. Changes are applied one at a time, so each audited
 // `before` is the `after` of the change that preceded it.
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import type { LimitPolicy, PolicyState } from './policy.js';
 import type { CallContext } from './run.js';
 

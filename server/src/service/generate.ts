@@ -3,14 +3,14 @@
 // it runs only if it ends up active.
 import semver from 'semver';
 import type { Config } from '../config/index.js';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
-import type { Review } from '../control/types.js';
-import type { LogChunk } from '../engine/types.js';
+import type { Review } from '../control/index.js';
+import type { LogChunk } from '../engine/index.js';
 import { BlockedError, NotFoundError, UnavailableError } from '../errors.js';
 import type { CodeModel } from '../generator/index.js';
 import type { Manifest } from '../skill.js';
-import type { SkillRecord, SkillStatus, SkillStore } from '../store/types.js';
+import type { SkillRecord, SkillStatus, SkillStore } from '../store/index.js';
 import { matchIntent, nameForIntent, intentWords } from './intent.js';
 import type { PolicyState } from './policy.js';
 import type { CallContext, RunRequest, RunResponse, RunService } from './run.js';

@@ -2,10 +2,10 @@
 // promote, uninstall, list and detail. Every new skill goes the same way — the package/file rules,
 // a staging folder, the control layer, then into place with its status — and every action is
 // audited, refusals included, before the answer leaves.
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import { hasRole } from '../auth/index.js';
 import type { Contract, Contracts } from '../contracts/index.js';
-import type { ControlPolicy, Review } from '../control/types.js';
+import type { ControlPolicy, Review } from '../control/index.js';
 import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
 import {

@@ -2,9 +2,9 @@
 // admin changed at run time (persisted in <data_dir>/policy.json so a restart keeps it).
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config, Limits } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import type { Contract, Contracts } from '../contracts/index.js';
-import type { ControlPolicy } from '../control/types.js';
+import type { ControlPolicy } from '../control/index.js';
 import { ValidationError } from '../errors.js';
 import { writeFileAtomic } from '../durable/index.js';
 

@@ -1,8 +1,8 @@
 // Human decisions on escalations (SPEC §3 reviews, §4 ESCALATE): an admin lists the skills pending
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { SkillRecord, SkillStore } from '../store/types.js';
+import type { SkillRecord, SkillStore } from '../store/index.js';
 import type { CallContext } from './run.js';
 
 export interface PendingReview {

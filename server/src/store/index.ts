@@ -9,7 +9,7 @@ import semver from 'semver';
 import type { Logger } from 'winston';
 import type { Config } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
-import type { ControlPolicy } from '../control/types.js';
+import type { ControlPolicy } from '../control/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
 import { preinstallBundled } from './bundled.js';

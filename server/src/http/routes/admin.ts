@@ -1,5 +1,5 @@
 // GET and PUT /v1/admin/limits (admin): the limit policy in force, replaced whole at run time.
-import type { LimitsAdmin } from '../../service/admin.js';
+import type { LimitsAdmin } from '../../service/index.js';
 import type { RouteHandlers } from '../router.js';
 
 export function adminHandlers(deps: { limits: LimitsAdmin }): Pick<RouteHandlers, 'getLimits' | 'putLimits'> {

@@ -1,5 +1,5 @@
 // GET /v1/audit (admin): audit events, newest first, filtered by event, skill, since and limit.
-import type { AuditLog } from '../../audit/types.js';
+import type { AuditLog } from '../../audit/index.js';
 import { ValidationError } from '../../errors.js';
 import type { RouteHandlers } from '../router.js';
 

@@ -1,5 +1,5 @@
 // GET /v1/reviews, POST /v1/reviews/{id}/approve and /reject (admin).
-import type { ReviewService, ReviewVerdict } from '../../service/reviews.js';
+import type { ReviewService, ReviewVerdict } from '../../service/index.js';
 import type { RouteHandlers, RouteInput } from '../router.js';
 
 export function reviewsHandlers(deps: { reviews: ReviewService }): Pick<RouteHandlers, 'listReviews' | 'approveReview' | 'rejectReview'> {

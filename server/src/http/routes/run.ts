@@ -1,9 +1,9 @@
 // POST /v1/skills/run — JSON answer, or NDJSON (log lines as they happen, then the result) when the
 // client asks for application/x-ndjson. POST /v1/skills/generate — the Make-Tool pattern alone.
 import type { Response } from 'express';
-import type { LogChunk } from '../../engine/types.js';
-import type { GenerateService, IntentRunResult } from '../../service/generate.js';
-import type { RunService } from '../../service/run.js';
+import type { LogChunk } from '../../engine/index.js';
+import type { GenerateService, IntentRunResult } from '../../service/index.js';
+import type { RunService } from '../../service/index.js';
 import { JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE } from '../api.js';
 import { ANSWERED, type RouteHandlers } from '../router.js';
 

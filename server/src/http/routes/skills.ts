@@ -1,7 +1,7 @@
 // The skill lifecycle routes: create (author), install, uninstall, promote (admin), list and detail
 // (client). The router has checked the contracts; the lifecycle service answers, this file only maps.
 import { NotFoundError, ValidationError } from '../../errors.js';
-import type { LifecycleService } from '../../service/lifecycle.js';
+import type { LifecycleService } from '../../service/index.js';
 import { SKILL_NAME_PATTERN } from '../../skill.js';
 import type { RouteHandlers } from '../router.js';
 

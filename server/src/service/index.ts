@@ -1,0 +1,12 @@
+// The use cases the HTTP and MCP front doors call: run, the skill lifecycle, reviews, generation,
+// the limit policy and admission. Each records its own audit events.
+export { LimitsAdmin } from './admin.js';
+export { Admission, type AdmissionLimits, type Admitted } from './admission.js';
+export { GenerateService, type GeneratedSkill, type GenerateServiceDeps, type IntentRunResult } from './generate.js';
+export {
+  LifecycleService, viewOf,
+  type CreateSkillRequest, type InstallRequest, type LifecycleDeps, type SkillRef, type SkillView, type StoredSkillAnswer,
+} from './lifecycle.js';
+export { LIMIT_KEYS, PolicyState, type LimitPolicy } from './policy.js';
+export { ReviewService, reviewId, type PendingReview, type ReviewVerdict } from './reviews.js';
+export { RunService, effectiveLimits, type CallContext, type RunRequest, type RunResponse, type RunServiceDeps } from './run.js';
