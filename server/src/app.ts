@@ -16,9 +16,11 @@ import {
   API_ROUTES, adminHandlers, answerClientErrors, auditHandlers, authenticate, createApiRouter, createHttpApp, declaredHandlers,
   healthHandlers, reviewsHandlers, runHandlers, skillsHandlers,
 } from './http/index.js';
+import { createMcpEndpoint } from './mcp/index.js';
 import { ServiceMetrics } from './metrics/index.js';
 import { apiDocument } from './openapi/index.js';
 import { Admission, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
+import { packageVersion } from './paths.js';
 import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
@@ -86,6 +88,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       return [];
     },
   };
+  const mcp = createMcpEndpoint({ runs, lifecycle, store, audit, contracts, logger, serverVersion: packageVersion() });
   const app = createHttpApp({
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
@@ -102,6 +105,7 @@ export async function createService(config: Config, options: { contracts?: Contr
         ...reviewsHandlers({ reviews }),
         ...skillsHandlers({ lifecycle }),
       }), { contracts, rawLimitBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      mcp.router,
     ],
   });
 
@@ -114,6 +118,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       server.once('error', reject);
     }),
     async close() {
+      await mcp.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await store.close();

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,3 +18,8 @@ export const PROJECT_ROOT = findProjectRoot();
 export const CONTRACTS_DIR = path.join(PROJECT_ROOT, 'contracts');
 export const BUNDLED_SKILLS_DIR = path.join(PROJECT_ROOT, 'skills');
 export const RUNNER_IMAGE_DIR = path.join(PROJECT_ROOT, 'runner-image');
+
+/** The service's version (package.json), as the OpenAPI document and the MCP server announce it. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -2,6 +2,7 @@
 export { API_ROUTES, errorCodes, isPublic, routeMatcher, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type ApiRouteTable, type OperationId, type SuccessAnswer } from './api.js';
 export { createHttpApp, type HttpAppOptions } from './app.js';
 export { authenticate } from './authenticate.js';
+export { context, type RequestContext } from './context.js';
 export { answerClientErrors } from './errors.js';
 export { createApiRouter, declaredHandlers, type RouteHandlers } from './router.js';
 export { adminHandlers } from './routes/admin.js';

@@ -1,11 +1,9 @@
 // The OpenAPI 3.1 document, built once at start-up from the route table and the contracts/ schemas
 // (OpenAPI 3.1 speaks JSON Schema 2020-12, so the contracts go in as they are, only their `$ref`s
 // re-pointed into components/schemas). Validation and documentation share one source.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { API_ROUTES, errorCodes, isPublic, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type SuccessAnswer } from '../http/index.js';
-import { PROJECT_ROOT } from '../paths.js';
+import { packageVersion } from '../paths.js';
 
 export interface OpenApiOptions {
   routes: readonly ApiRoute[];
@@ -138,10 +136,6 @@ function operation(route: ApiRoute, schemas: ReadonlyMap<string, object>, public
     ...(route.body ? { requestBody: requestBody(route, schemas) } : {}),
     responses: responses(route, publicPaths),
   };
-}
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export function buildOpenApi(options: OpenApiOptions): object {

@@ -60,6 +60,8 @@ export interface SkillStore {
   setStatus(name: string, version: string, status: SkillStatus): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
   remove(name: string, version?: string): Promise<Array<{ name: string; version: string }>>;
+  /** Calls `onChange` after every change of the records (a skill stored, moved or removed); returns the unsubscribe. */
+  watch(onChange: () => void): () => void;
   close(): Promise<void>;
 }
 
