@@ -19,7 +19,7 @@ import {
 import { createMcpEndpoint } from './mcp/index.js';
 import { ServiceMetrics } from './metrics/index.js';
 import { apiDocument } from './openapi/index.js';
-import { Admission, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
+import { Admission, AsyncRuns, CallbackTarget, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
 import { packageVersion } from './paths.js';
 import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
@@ -80,6 +80,14 @@ export async function createService(config: Config, options: { contracts?: Contr
   });
   if (leftovers > 0) logger.info('removed sandboxes left by an earlier run', { count: leftovers });
   engine.warmUp();
+  // After removeLeftovers: a run the last stop interrupted is recorded failed once its container is gone.
+  const asyncRuns = await AsyncRuns.open({
+    dataDir: config.data_dir, runs, admission, audit, logger, retentionMs: config.runs.retention_ms,
+    callbacks: new CallbackTarget({
+      allowCidrs: config.runs.callback_allow_cidrs, attempts: config.runs.callback_attempts,
+      backoffMs: config.runs.callback_backoff_ms, timeoutMs: config.runs.callback_timeout_ms,
+    }),
+  });
 
   const readiness = {
     async problems(): Promise<string[]> {
@@ -101,7 +109,7 @@ export async function createService(config: Config, options: { contracts?: Contr
         ...healthHandlers({ readiness, metrics, document: apiDocument(contracts.schemas, config.server.public_routes) }),
         ...auditHandlers({ audit }),
         ...adminHandlers({ limits: new LimitsAdmin({ policy, audit }) }),
-        ...runHandlers({ runs, generation }),
+        ...runHandlers({ runs, generation, asyncRuns }),
         ...reviewsHandlers({ reviews }),
         ...skillsHandlers({ lifecycle }),
       }), { contracts, rawLimitBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
@@ -119,6 +127,7 @@ export async function createService(config: Config, options: { contracts?: Contr
     }),
     async close() {
       await mcp.close();
+      await asyncRuns.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await store.close();

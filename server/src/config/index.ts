@@ -54,6 +54,7 @@ export function defaultConfig(): Config {
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
+    runs: { retention_ms: 24 * 3600 * 1000, callback_allow_cidrs: [], callback_attempts: 5, callback_backoff_ms: 1000, callback_timeout_ms: 10000 },
   };
 }
 

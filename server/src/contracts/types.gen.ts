@@ -353,6 +353,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** POST /v1/runs body: a run by skill name, as for POST /v1/skills/run, and where to POST its result */
+        async_run: {
+            skill: components["schemas"]["manifest_name"];
+            version?: components["schemas"]["manifest_version"];
+            input: unknown;
+            limits?: components["schemas"]["limits"];
+            /** @description POSTed the finished run once (HMAC-signed, retried with backoff); private and loopback addresses only where runs.callback_allow_cidrs opens them */
+            callback_url?: string;
+        };
         /** GET /v1/audit answer: audit events, newest first (SPEC §9) */
         audit_events: {
             events: components["schemas"]["audit_events_event"][];
@@ -440,6 +449,17 @@ export interface components {
             };
             audit?: {
                 rotate_bytes?: number;
+            };
+            /** @description asynchronous runs (POST /v1/runs) and their callbacks */
+            runs?: {
+                /** @description how long a finished run is kept */
+                retention_ms?: number;
+                /** @description private ranges (loopback, 10/8, ...) a callback may reach; public addresses always may */
+                callback_allow_cidrs?: string[];
+                callback_attempts?: number;
+                /** @description the wait before the second attempt; it doubles with each one */
+                callback_backoff_ms?: number;
+                callback_timeout_ms?: number;
             };
         };
         /** POST /v1/skills/create body: the manifest fields at top level, the entrypoint's source in `code`, more files in `files` */
@@ -629,6 +649,14 @@ export interface components {
                 status: "draft" | "pending_review" | "active" | "blocked";
             };
         };
+        /** POST /v1/runs answer (202): the run is queued; GET /v1/runs/{id} follows it */
+        run_accepted: {
+            run_id: string;
+            /** @constant */
+            status: "queued";
+            /** @description with a callback_url: the HMAC-SHA256 key of its X-Tool-Executor-Signature header, shown this once */
+            callback_secret?: string;
+        };
         /** One line of a streamed run (Accept: application/x-ndjson): log lines as they happen, then one result line (or an error line) */
         run_event: components["schemas"]["run_event_log"] | components["schemas"]["run_event_result"] | components["schemas"]["run_event_error"];
         run_event_log: {
@@ -694,6 +722,19 @@ export interface components {
             skill?: never;
             version?: never;
         });
+        /** GET /v1/runs/{id} answer: the run's state while it waits or runs, then the same body a synchronous run gives */
+        run_state: components["schemas"]["run_state_pending"] | components["schemas"]["run_result"];
+        run_state_pending: {
+            run_id: string;
+            /** @enum {unknown} */
+            status: "queued" | "running";
+            skill: {
+                name: components["schemas"]["manifest_name"];
+                version: components["schemas"]["manifest_version"];
+            };
+            /** Format: date-time */
+            created_at: string;
+        };
         /** GET /v1/skills/{name} answer: every version, newest first, with what its manifest promises */
         skill_detail: {
             name: components["schemas"]["manifest_name"];

@@ -1,6 +1,8 @@
 // The use cases the HTTP and MCP front doors call: run, the skill lifecycle, reviews, generation,
 // the limit policy and admission. Each records its own audit events.
 export { LimitsAdmin } from './admin.js';
+export { AsyncRuns, type AsyncRunsDeps } from './async-runs.js';
+export { CallbackTarget, type CallbackPolicy } from './callback.js';
 export { Admission, type AdmissionLimits, type Admitted } from './admission.js';
 export { GenerateService, type GeneratedSkill, type GenerateServiceDeps, type IntentRunResult } from './generate.js';
 export {
@@ -9,4 +11,4 @@ export {
 } from './lifecycle.js';
 export { LIMIT_KEYS, PolicyState, type LimitPolicy } from './policy.js';
 export { ReviewService, reviewId, type PendingReview, type ReviewVerdict } from './reviews.js';
-export { RunService, effectiveLimits, type CallContext, type RunRequest, type RunResponse, type RunServiceDeps } from './run.js';
+export { RunService, effectiveLimits, type CallContext, type PreparedRun, type RunRequest, type RunResponse, type RunServiceDeps } from './run.js';

@@ -13,7 +13,7 @@ import type { Review } from '../control/index.js';
 import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/index.js';
-import type { Admission } from './admission.js';
+import type { Admission, Admitted } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
 
@@ -33,6 +33,14 @@ export interface RunResponse extends RunOutcome {
   limits: Limits;
   review: { decision: Review['decision']; findings?: Review['findings'] };
   generated?: boolean;
+}
+
+/** A run that passed every check and waits for its slot. */
+export interface PreparedRun {
+  skill: StoredSkill;
+  input: unknown;
+  limits: Limits;
+  review: RunResponse['review'];
 }
 
 export interface CallContext {
@@ -104,44 +112,51 @@ export class RunService {
     return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };
   }
 
-  async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
-    const { engine, audit, admission, policy, control } = this.deps;
+  /**
+   * Everything a run checks before it needs a slot: the skill is active, the second look lets it run,
+   * the input matches, the limits are allowed. Throws the 4xx a caller should see at once.
+   */
+  async prepare(request: RunRequest): Promise<PreparedRun> {
+    const { policy, control } = this.deps;
     if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
     const skill = await this.runnable(request.skill, request.version);
-    const { manifest, record } = skill;
     const review = await reviewAgain(control, policy, skill);
     assertMayRun(skill, review);
     this.checkInput(skill, request.input);
-    const limits = effectiveLimits(policy, manifest.limits, request.limits);
+    return {
+      skill,
+      input: request.input,
+      limits: effectiveLimits(policy, skill.manifest.limits, request.limits),
+      review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
+    };
+  }
+
+  /** Runs a prepared run once `admitted` grants its slot (released here), audits it and answers. */
+  async execute(prepared: PreparedRun, admitted: Promise<Admitted>, call: CallContext, options: { runId?: string; onLog?: (chunk: LogChunk) => void } = {}): Promise<RunResponse> {
+    const { engine, audit, policy } = this.deps;
+    const { skill, limits } = prepared;
+    const { manifest, record } = skill;
     // The guard inside the container holds the same policy the review just checked.
     const { allow_imports, allow_builtins } = policy.controlPolicy();
-
-    const admitted = await admission.enter();
+    const slot = await admitted;
     let outcome: RunOutcome;
     try {
       outcome = await engine.run(
-        {
-          files: skill.files,
-          entrypoint: manifest.entrypoint,
-          handler: manifest.handler,
-          input: request.input,
-          limits,
-          policy: { allow_imports, allow_builtins },
-        },
-        { onLog },
+        { files: skill.files, entrypoint: manifest.entrypoint, handler: manifest.handler, input: prepared.input, limits, policy: { allow_imports, allow_builtins } },
+        { onLog: options.onLog },
       );
     } finally {
-      admitted.release();
+      slot.release();
     }
     outcome = this.checkOutput(skill, outcome);
 
     const response: RunResponse = {
-      run_id: randomUUID(),
+      run_id: options.runId ?? randomUUID(),
       skill: { name: record.name, version: record.version },
       ...outcome,
-      queued_ms: admitted.queuedMs,
+      queued_ms: slot.queuedMs,
       limits,
-      review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
+      review: prepared.review,
     };
     await audit.record({
       event: 'run',
@@ -149,11 +164,16 @@ export class RunService {
       request_id: call.requestId,
       skill: record.name,
       version: record.version,
-      decision: review.decision,
+      decision: prepared.review.decision,
       outcome: outcome.status,
       duration_ms: outcome.duration_ms,
-      details: { run_id: response.run_id, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs },
+      details: { run_id: response.run_id, exit_code: outcome.exit_code, queued_ms: slot.queuedMs },
     });
     return response;
+  }
+
+  async run(request: RunRequest, call: CallContext, onLog?: (chunk: LogChunk) => void): Promise<RunResponse> {
+    const prepared = await this.prepare(request);
+    return this.execute(prepared, this.deps.admission.enter(), call, { onLog });
   }
 }

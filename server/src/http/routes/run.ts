@@ -1,15 +1,16 @@
 // POST /v1/skills/run — JSON answer, or NDJSON (log lines as they happen, then the result) when the
 // client asks for application/x-ndjson. POST /v1/skills/generate — the Make-Tool pattern alone.
+// POST /v1/runs and GET /v1/runs/{id} — the same run, queued, followed by its id.
 import type { Response } from 'express';
 import type { LogChunk } from '../../engine/index.js';
-import type { GenerateService, IntentRunResult } from '../../service/index.js';
-import type { RunService } from '../../service/index.js';
+import type { AsyncRuns, GenerateService, IntentRunResult, RunService } from '../../service/index.js';
 import { JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE } from '../api.js';
 import { ANSWERED, type RouteHandlers } from '../router.js';
 
 export interface RunHandlerDeps {
   runs: RunService;
   generation: GenerateService;
+  asyncRuns: AsyncRuns;
 }
 
 /** Writes NDJSON lines; the headers go out with the first one, so errors before it keep their status. */
@@ -20,8 +21,14 @@ function ndjsonWriter(res: Response): (line: object) => void {
   };
 }
 
-export function runHandlers(deps: RunHandlerDeps): Pick<RouteHandlers, 'runSkill' | 'generateSkill'> {
+export function runHandlers(deps: RunHandlerDeps): Pick<RouteHandlers, 'runSkill' | 'generateSkill' | 'submitRun' | 'getRun'> {
   return {
+    submitRun: async ({ body, call, res }) => {
+      const accepted = await deps.asyncRuns.submit(body, call);
+      res.setHeader('Location', `/v1/runs/${accepted.run_id}`);
+      return { status: 202, body: accepted };
+    },
+    getRun: ({ params, call }) => ({ status: 200, body: deps.asyncRuns.get(String(params.id), call.actor) }),
     runSkill: async ({ body: request, call, req, res }) => {
       const streaming = req.accepts([JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE]) === NDJSON_MEDIA_TYPE;
       const writeLine = ndjsonWriter(res);
