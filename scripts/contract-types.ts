@@ -1,7 +1,7 @@
 // The TypeScript types of contracts/, generated from the OpenAPI document with openapi-typescript,
 // so request and response types are derived from the schemas instead of written twice by hand.
 //
-//   node dist/scripts/contract-types.js            rewrites server/src/contracts/types.gen.ts
+//   npm run contract-types                         rewrites server/src/contracts/types.gen.ts (build, generate, build)
 //   node dist/scripts/contract-types.js --check    exits 1 when the committed file is stale
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   }
   const committed = await readFile(CONTRACT_TYPES_FILE, 'utf8').catch(() => '');
   if (committed !== generated) {
-    process.stderr.write(`${path.relative(PROJECT_ROOT, CONTRACT_TYPES_FILE)} is stale: run npm run build && node dist/scripts/contract-types.js\n`);
+    process.stderr.write(`${path.relative(PROJECT_ROOT, CONTRACT_TYPES_FILE)} is stale: run npm run contract-types\n`);
     process.exitCode = 1;
   }
 }

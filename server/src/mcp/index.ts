@@ -21,6 +21,8 @@ import type { SkillStore } from '../store/index.js';
 import { inputOf, toolOf, toolResult } from './tools.js';
 
 export const MCP_PATH = '/mcp';
+/** A session no request has used for this long is closed; its client initializes a new one. */
+export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
 
 /** JSON-RPC server-error codes (-32000..-32099 are the implementation's) for the SPEC's refusals. */
 export const MCP_ERROR = { forbidden: -32003, overloaded: -32029, unavailable: -32053 } as const;
@@ -49,6 +51,7 @@ interface Session {
   actor: Actor;
   /** name@version of the tools this session was last shown, to tell a real change. */
   shown: string;
+  lastUsedAt: number;
 }
 
 export interface McpEndpoint {
@@ -121,7 +124,7 @@ export function createMcpEndpoint(deps: McpDeps): McpEndpoint {
       },
     );
     const session: Session = {
-      server, actor, shown: '',
+      server, actor, shown: '', lastUsedAt: Date.now(),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id) => void sessions.set(id, session),
@@ -165,6 +168,13 @@ export function createMcpEndpoint(deps: McpDeps): McpEndpoint {
     }
   });
 
+  const sweep = setInterval(() => {
+    for (const session of sessions.values()) {
+      if (Date.now() - session.lastUsedAt > MCP_SESSION_IDLE_MS) void session.server.close();
+    }
+  }, 60_000);
+  sweep.unref();
+
   const router = Router();
   router.all(MCP_PATH, async (req: Request, res: Response) => {
     const actor = context(res).actor;
@@ -174,6 +184,7 @@ export function createMcpEndpoint(deps: McpDeps): McpEndpoint {
       const session = sessions.get(sessionId);
       // Another key's session is as unknown as an expired one.
       if (!session || session.actor.id !== actor.id) return jsonRpcError(res, 404, ErrorCode.InvalidRequest, 'no such MCP session; initialize a new one');
+      session.lastUsedAt = Date.now();
       return session.transport.handleRequest(req, res, req.body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(req.body)) {
@@ -187,6 +198,7 @@ export function createMcpEndpoint(deps: McpDeps): McpEndpoint {
   return {
     router,
     async close() {
+      clearInterval(sweep);
       unwatch();
       await Promise.all([...sessions.values()].map((session) => session.server.close()));
       sessions.clear();
