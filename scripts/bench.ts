@@ -5,6 +5,7 @@
 // - throughput at 8 clients against raw engine churn (create/start/wait/remove), measured before
 //   and after the service's turn, as the machine may be shared;
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
+// - the kernel filter's cost per run and per system call (bench-kernel);
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { DEFAULT_ALLOW_IMPORTS, defaultConfig, type Limits } from '../server/src
 import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/docker/container-options.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
+import { benchKernel } from './bench-kernel.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
@@ -114,8 +116,9 @@ async function wordCountJob(): Promise<string> {
   const code = await readFile(path.join(PROJECT_ROOT, 'skills', 'word-count', 'main.py'), 'utf8');
   return JSON.stringify({
     nonce: randomBytes(16).toString('hex'), files: { 'main.py': code }, entrypoint: 'main.py', handler: 'run',
-    input: { text: TEXT }, policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [] },
-  });
+    input: { text: TEXT }, policy: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [] },
+    timeout_ms: WORD_COUNT_LIMITS.timeout_ms,
+  }) + '\n';
 }
 
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
 
     await server.stop();
     server = undefined;
+    const kernel = await benchKernel(baseline, WORD_COUNT_LIMITS);
     const review = await benchReview();
     const audit = await benchAudit();
 
@@ -184,6 +188,8 @@ async function main(): Promise<void> {
       [`raw engine churn, ${CLIENTS} clients`, `${churn.perSecond.toFixed(1)} containers/s (before ${churnBefore.perSecond.toFixed(1)}, after ${churnAfter.perSecond.toFixed(1)})`, ''],
       ['throughput ratio', throughputRatio.toFixed(2), `>= ${TARGETS.throughputRatio}  ${verdict(throughputRatio >= TARGETS.throughputRatio)}`],
       [`server peak RSS, ${CLIENTS} clients`, `${memory.peakMb.toFixed(1)} MB (idle before ${idle.rssMb.toFixed(1)} MB${peakReset ? '' : '; peak since start: clear_refs refused'})`, `<= ${TARGETS.peakRssMb} MB  ${verdict(memory.peakMb <= TARGETS.peakRssMb)}`],
+      ['kernel filter: build + load, per run', `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
+      ['kernel filter: a system call behind it', `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
       [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
       ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
       [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],

@@ -29,10 +29,14 @@ runner_uid=65532
 # a skill poke at memory past the in-container audit hook), libsqlite3, ncurses, readline,
 # libdb, libnsl (their modules are pruned too) and media-types (mimetypes falls back to its
 # built-in table). base-files is only read for /usr/lib/os-release, so image scanners can
-# tell what the image is made of.
+# tell what the image is made of. python3-seccomp and libseccomp2 are the kernel layer: the
+# harness loads a seccomp filter built from the run's policy (te_runtime/kernel.py).
+# python3-prctl (with libcap2) lets the harness mark itself not dumpable, so the skill's process
+# cannot read the harness's memory, descriptors or environment through /proc.
 PACKAGES=(
   python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
   libc6 zlib1g libexpat1 libssl3 libbz2-1.0 liblzma5 libuuid1 tzdata
+  python3-seccomp libseccomp2 python3-prctl libcap2
   base-files
 )
 
@@ -56,7 +60,7 @@ PRUNE_PATHS=(
 )
 
 # What the image must be able to import (SPEC §4's pure modules and what they pull in).
-SMOKE_MODULES=json,math,cmath,datetime,re,string,textwrap,decimal,fractions,statistics,random,itertools,functools,operator,collections,heapq,bisect,copy,enum,dataclasses,typing,unicodedata,difflib,base64,binascii,hashlib,hmac,uuid,calendar,zoneinfo,time
+SMOKE_MODULES=seccomp,prctl,json,math,cmath,datetime,re,string,textwrap,decimal,fractions,statistics,random,itertools,functools,operator,collections,heapq,bisect,copy,enum,dataclasses,typing,unicodedata,difflib,base64,binascii,hashlib,hmac,uuid,calendar,zoneinfo,time
 
 main() {
   local force=false
@@ -264,6 +268,7 @@ import zoneinfo
 zoneinfo.ZoneInfo("Europe/Paris")
 with open("/opt/tool-executor/harness.py", "rb") as harness:
     compile(harness.read(), "/opt/tool-executor/harness.py", "exec")
+import seccomp, prctl
 for path in ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/apt-get", "/usr/bin/dpkg", "/bin/ls"):
     assert not os.path.lexists(path), path + " is in the image"
 assert os.getuid() == 65532, os.getuid()

@@ -1,7 +1,7 @@
 // The TypeScript types of contracts/, generated from the OpenAPI document with openapi-typescript,
 // so request and response types are derived from the schemas instead of written twice by hand.
 //
-//   npm run contract-types                         rewrites server/src/contracts/types.gen.ts (build, generate, build)
+//   npm run contract-types                         rewrites server/src/contracts/types.gen.ts (build, which may fail on the types about to change and still emits; generate; build)
 //   node dist/scripts/contract-types.js --check    exits 1 when the committed file is stale
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,215 +1,75 @@
 """Tool Executor harness: runs ONE skill job in a fresh runner container, then exits.
 
-Protocol (runner-image/harness/PROTOCOL.md has the full text):
+Two processes (runner-image/harness/PROTOCOL.md has the full text):
 
-  stdin   one JSON object, read until EOF:
-            {"nonce": "<16-128 of [A-Za-z0-9_-]>",
-             "files": {"main.py": "<source>", ...}, "entrypoint": "main.py", "handler": "run",
-             "input": <any JSON>,
-             "policy": {"allow_imports": ["json", ...], "allow_builtins": ["open", ...]}}
-  stdout  what the skill prints (its log), then exactly one result frame, after everything the
-          skill wrote and flushed:
-            "\\x1eTE-RESULT <nonce> " + <JSON, ASCII only> + "\\n"
-          with JSON  {"ok": true, "result": <the handler's return value>}
-                 or  {"ok": false, "error": {"type": "...", "message": "...", "traceback": "..."}}
-          The nonce is chosen per run by the server and not handed to the skill's code, so what
-          the skill prints does not pass for the frame.
-  stderr  what the skill writes there (its log), then, just before the frame, one end mark:
-            "\\x1eTE-END <nonce> \\n"
-          The engine copies stdout and stderr on separate pipes; the server answers once the frame
-          and the end mark are both in, so no stderr line is lost. Without a readable job (no
-          nonce) the harness writes its complaint there and no mark.
-  exit    0 after an ok frame, 1 after an error frame, 2 for an unreadable job.
+* the **watcher** (this process) holds the run's nonce, the container's stdin and its own copies of
+  stdout and stderr. It never runs skill code. It forks the skill's process before the job arrives,
+  so the job's nonce never exists in that process's memory; the watcher marks itself not dumpable
+  before the fork (prctl), so the skill cannot read it through /proc either. It hands the job over
+  (without the nonce), keeps its own clock for the time limit, reads the skill process's one result
+  message, ends the skill's whole process group, and only then writes the end mark on stderr and the result frame on stdout:
+    stderr  "\\x1eTE-END <nonce> \\n"
+    stdout  "\\x1eTE-RESULT <nonce> " + <JSON, ASCII only> + "\\n"
+  A skill can print what it likes but cannot write a frame the service takes: it never learns the
+  nonce. It can lie only about its own result, through its handler's return value.
+* the **skill process** compiles the skill's files, installs the in-process guard (restricted
+  builtins, import guard with facades, audit hook), then the kernel filter (te_runtime/kernel.py),
+  imports the entrypoint and calls the handler. Its stdout and stderr are the container's: logs
+  stream as they are written.
 
-Error types the harness itself reports: ProtocolError, EntrypointNotFound, HandlerNotFound,
-ResultNotJSON, SecurityError (the runtime guard refused something), MemoryError, plus the type
-name of any exception the skill raised (traceback limited to the skill's own frames).
-
-The runtime guard (te_runtime/) enforces the job's policy inside the process: restricted builtins,
-an import guard handing out public views of the allowed modules, and an audit hook. The container
-around this process (no network, read-only root, limits) is the boundary that holds by itself.
+stdin   one JSON line: {"nonce", "files", "entrypoint", "handler", "input", "timeout_ms",
+        "policy": {"allow_imports", "allow_builtins", "allow_capabilities"}}
+exit    0 after an ok frame, 1 after an error frame, 2 for an unreadable job, 128+N when the skill's
+        process was killed by signal N (the OOM killer, typically): no frame then.
 """
-import importlib
 import json
 import os
+import select
+import signal
 import sys
+import time
+
+import prctl
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
-# The guard's package sits beside this file; -I keeps this folder off sys.path, so add it just
+# The runtime's package sits beside this file; -I keeps this folder off sys.path, so add it just
 # long enough to import the package.
 sys.path.insert(0, HARNESS_DIR)
 try:
-    from te_runtime import audit, guard, modules
+    from te_runtime import skill_process
 finally:
     sys.path.remove(HARNESS_DIR)
 
 FRAME_MARKER = b'\x1eTE-RESULT '
 END_MARKER = b'\x1eTE-END '
-MAX_MESSAGE_CHARS = 4000
-MAX_TRACEBACK_CHARS = 16000
-ZONEINFO_ROOTS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo', '/etc/zoneinfo')
+# The watcher's own clock ends the skill this long after the time limit, should the service's kill
+# not have come (the service died, or lost the engine): no container outlives its run.
+CLOCK_GRACE_S = 2.0
+READ_CHUNK = 65536
+# How often the watcher looks whether the skill's process has exited while the result pipe stays
+# open (only when the skill started processes of its own that hold it).
+EXIT_POLL_S = 0.1
 
 
 class ProtocolError(Exception):
     """The job on stdin does not follow the protocol."""
 
 
-class HarnessFailure(Exception):
-    """A failure the harness names itself (missing handler, ...): reported without a traceback."""
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-
-
 def read_job(stream):
     try:
-        job = json.loads(stream.read())
+        job = json.loads(stream.readline())
     except ValueError as error:
         raise ProtocolError(f'stdin is not one JSON object: {error}') from None
     if not isinstance(job, dict):
         raise ProtocolError('the job is not a JSON object')
-    nonce = job.get('nonce')
+    nonce = job.pop('nonce', None)
     if not (isinstance(nonce, str) and 16 <= len(nonce) <= 128 and nonce.isascii()
             and nonce.replace('-', '').replace('_', '').isalnum()):
         raise ProtocolError('the job has no valid nonce')
-    return job
-
-
-def check_job(job):
-    """Everything but the nonce; a failure here is still answered with a frame."""
-    files, policy = job.get('files'), job.get('policy')
-    if not (isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
-        raise HarnessFailure('ProtocolError', 'files must map paths to source text')
-    for key in ('entrypoint', 'handler'):
-        if not isinstance(job.get(key), str):
-            raise HarnessFailure('ProtocolError', f'{key} must be a string')
-    if not (isinstance(policy, dict) and all(
-            isinstance(policy.get(key), list) and all(isinstance(item, str) for item in policy[key])
-            for key in ('allow_imports', 'allow_builtins'))):
-        raise HarnessFailure('ProtocolError', 'policy must hold the lists allow_imports and allow_builtins')
-    if 'input' not in job:
-        raise HarnessFailure('ProtocolError', 'the job has no input')
-
-
-def configure_streams():
-    # Line buffering so logs stream while the skill runs; backslashreplace so a lone surrogate in a
-    # printed string cannot kill the skill with UnicodeEncodeError.
-    for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(encoding='utf-8', errors='backslashreplace', line_buffering=True)
-
-
-def _folders(paths):
-    return tuple(os.path.join(os.path.abspath(p), '') for p in paths if os.path.isabs(p))
-
-
-def load_skill(job):
-    """Compiles the skill, installs the guard, imports the entrypoint; returns the handler."""
-    policy = job['policy']
-    skill = modules.SkillModules(job['files'])
-    try:
-        entry_name = skill.entry_module(job['entrypoint'])
-    except modules.EntrypointError as error:
-        raise HarnessFailure('EntrypointNotFound', str(error)) from None
-    shadowed = skill.shadowed(sys.modules)
-    if shadowed:
-        raise HarnessFailure('ImportError', f'the skill\'s module(s) {", ".join(shadowed)} have the name of a '
-                             'module the runtime has already loaded; rename them')
-    import_guard = guard.ImportGuard(policy['allow_imports'], skill.names)
-    builtins_table = guard.make_builtins(policy['allow_builtins'], import_guard.function())
-    sys.meta_path.insert(0, skill.finder(builtins_table))
-    installation = _folders(sys.path)
-    audit.install(
-        policy['allow_imports'], policy['allow_builtins'], skill.names,
-        trusted_prefixes=installation + _folders([HARNESS_DIR]) + ('<frozen ',),
-        read_roots=installation + _folders(ZONEINFO_ROOTS))
-    module = importlib.import_module(entry_name)
-    handler = vars(module).get(job['handler'])
-    if not callable(handler):
-        raise HarnessFailure('HandlerNotFound', f'{job["entrypoint"]} defines no function {job["handler"]!r}')
-    return handler
-
-
-def encode_frame(frame):
-    """ASCII JSON: the server can find and parse the frame whatever it decodes around it."""
-    return json.dumps(frame, allow_nan=False, ensure_ascii=True, separators=(',', ':'))
-
-
-def result_frame(result):
-    try:
-        return encode_frame({'ok': True, 'result': result})
-    except MemoryError:
-        raise
-    except (TypeError, ValueError, RecursionError) as error:
-        raise HarnessFailure('ResultNotJSON', f'the handler returned a value that is not JSON: {error}') from None
-
-
-def _text(value, limit, keep_tail=False):
-    try:
-        text = str(value)
-    except Exception:  # an exception whose __str__ fails must not lose the frame
-        text = f'<unprintable {type(value).__name__}>'
-    if len(text) <= limit:
-        return text
-    return '…' + text[-limit:] if keep_tail else text[:limit] + '…'
-
-
-def skill_traceback(error, skill_filenames):
-    """The traceback with the harness's and the stdlib's frames left out (chained ones too)."""
-    import traceback  # only failures pay for it
-
-    def prune(summary, seen):
-        if summary is None or id(summary) in seen:
-            return
-        seen.add(id(summary))
-        summary.stack = traceback.StackSummary.from_list(
-            [frame for frame in summary.stack if frame.filename in skill_filenames])
-        prune(summary.__cause__, seen)
-        prune(summary.__context__, seen)
-
-    summary = traceback.TracebackException.from_exception(error)
-    prune(summary, set())
-    return ''.join(summary.format())
-
-
-def error_frame(error, skill_filenames):
-    if isinstance(error, HarnessFailure):
-        details = {'type': error.kind, 'message': _text(error, MAX_MESSAGE_CHARS)}
-    else:
-        details = {'type': type(error).__name__, 'message': _text(error, MAX_MESSAGE_CHARS)}
-        try:
-            details['traceback'] = _text(skill_traceback(error, skill_filenames), MAX_TRACEBACK_CHARS, keep_tail=True)
-        except Exception:
-            pass  # the frame matters more than its traceback
-    return encode_frame({'ok': False, 'error': details})
-
-
-def run(job):
-    """Returns (ok, frame JSON). Never raises: whatever the skill does ends as a frame."""
-    files = job.get('files')
-    # The skill's code objects carry their file's path as filename.
-    skill_filenames = frozenset(files) if isinstance(files, dict) else frozenset()
-    try:
-        check_job(job)
-        handler = load_skill(job)
-        return True, result_frame(handler(job['input']))
-    except MemoryError:
-        pass  # answered below, once the traceback (and the skill's frames holding the memory) is gone
-    except BaseException as error:  # SystemExit and KeyboardInterrupt are the skill's failures too
-        return False, error_frame(error, skill_filenames)
-    return False, MEMORY_ERROR_FRAME
-
-
-# Encoded ahead: answering a MemoryError should not need memory.
-MEMORY_ERROR_FRAME = encode_frame({'ok': False, 'error': {'type': 'MemoryError', 'message': 'the skill ran out of memory'}})
-
-
-def flush(streams):
-    for stream in streams:
-        try:
-            stream.flush()
-        except Exception:
-            pass  # a closed or replaced stream: the frame goes out through our own descriptor anyway
+    timeout_ms = job.get('timeout_ms')
+    if not (isinstance(timeout_ms, int) and timeout_ms > 0):
+        raise ProtocolError('the job has no valid timeout_ms')
+    return nonce, job
 
 
 def write_all(fd, data):
@@ -218,36 +78,130 @@ def write_all(fd, data):
         data = data[os.write(fd, data):]
 
 
-def write_frame(fds, nonce, frame, streams):
-    """stderr's end mark, then the frame: the server answers once both are in, since the engine
-    copies the two streams on separate pipes and either may arrive first."""
-    flush(streams)
-    frame_fd, end_fd = fds
-    write_all(end_fd, END_MARKER + nonce.encode('ascii') + b' \n')
-    write_all(frame_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
+class SkillProcess:
+    """The forked process that runs the skill, seen from the watcher."""
+
+    def __init__(self):
+        job_read, self.job_fd = os.pipe()
+        self.result_fd, result_write = os.pipe()
+        watcher_pid = os.getpid()
+        self.status = None
+        self.pid = os.fork()
+        if self.pid == 0:  # the skill's side: never returns
+            os.close(self.job_fd)
+            os.close(self.result_fd)
+            skill_process.main(job_read, result_write, watcher_pid)
+        os.close(job_read)
+        os.close(result_write)
+
+    def hand_over(self, job):
+        try:
+            write_all(self.job_fd, json.dumps(job, ensure_ascii=True, separators=(',', ':')).encode('ascii'))
+        except BrokenPipeError:
+            pass  # the skill's process is gone; its exit status tells why
+        finally:
+            os.close(self.job_fd)
+
+    def result(self, deadline):
+        """The message of the skill's process (all it wrote until it ended), or None when the clock
+        ran out first. The message ends at EOF, or when the process has exited: a process the skill
+        started may hold the pipe open after that."""
+        chunks = []
+        # poll, not select: gVisor with the engine's seccomp profile refuses select() itself.
+        waiting = select.poll()
+        waiting.register(self.result_fd, select.POLLIN)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if waiting.poll(min(left, EXIT_POLL_S) * 1000):
+                chunk = os.read(self.result_fd, READ_CHUNK)
+                if not chunk:
+                    return b''.join(chunks)
+                chunks.append(chunk)
+            elif self._exited():
+                os.set_blocking(self.result_fd, False)
+                try:
+                    while chunk := os.read(self.result_fd, READ_CHUNK):
+                        chunks.append(chunk)
+                except BlockingIOError:
+                    pass
+                return b''.join(chunks)
+
+    def _exited(self):
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid != 0:
+                self.status = status
+        return self.status is not None
+
+    def end_group(self):
+        """Kills what is left of the skill's processes (its threads' process, anything it started)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def exit_status(self):
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        return self.status
+
+
+def frame_for(message, status):
+    """(frame JSON, ok) the watcher writes, from what the skill's process said and how it ended;
+    None when a signal killed it. Only a clean exit with exactly one ok message is a result: a
+    process that wrote an error, or exited non-zero, failed, whatever else it wrote."""
+    if os.WIFSIGNALED(status):
+        return None
+    exit_code = os.WEXITSTATUS(status)
+    try:
+        frame = json.loads(message.decode('ascii'))
+    except ValueError:
+        frame = None
+    if isinstance(frame, dict) and isinstance(frame.get('ok'), bool):
+        if frame['ok'] and exit_code == 0:
+            return message.decode('ascii'), True
+        if not frame['ok']:
+            return message.decode('ascii'), False
+    return skill_process.encode_frame({'ok': False, 'error': {
+        'type': 'ProtocolError',
+        'message': f'the skill process ended with exit code {exit_code} without one readable result '
+                   '(did the skill write to the harness\'s result channel, or exit by itself?)'}}), False
 
 
 def main():
-    # Our own descriptor and stream objects, taken before any skill code runs: the skill may
-    # replace or close sys.stdout, the frame still goes out.
-    frame_fds = (os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno()))
-    configure_streams()
-    streams = (sys.stdout, sys.stderr)
+    # Not dumpable (and so neither is the skill's process, forked from it): /proc/<pid>/mem, fd/
+    # and environ of either belong to root, out of the runner user's reach.
+    prctl.set_dumpable(False)
+    # Our own descriptors, taken before anything else: the frame goes out through them.
+    out_fd, err_fd = os.dup(1), os.dup(2)
+    skill_process.prepare()
+    skill = SkillProcess()
     try:
-        job = read_job(sys.stdin.buffer)
+        nonce, job = read_job(sys.stdin.buffer)
     except ProtocolError as error:
-        sys.stderr.write(f'tool-executor harness: {error}\n')
-        sys.stderr.flush()
+        skill.end_group()
+        write_all(err_fd, f'tool-executor harness: {error}\n'.encode('utf-8', 'backslashreplace'))
         os._exit(2)
-    harness_pid = os.getpid()
-    ok, frame = run(job)
-    if os.getpid() == harness_pid:
-        write_frame(frame_fds, job['nonce'], frame, streams + (sys.stdout, sys.stderr))
+    deadline = time.monotonic() + job['timeout_ms'] / 1000 + CLOCK_GRACE_S
+    skill.hand_over(job)
+    message = skill.result(deadline)
+    skill.end_group()
+    status = skill.exit_status()
+    if message is None:
+        answer = skill_process.encode_frame({'ok': False, 'timeout': True, 'error': {
+            'type': 'Timeout', 'message': f'the skill ran longer than its limit of {job["timeout_ms"]} ms '
+                                          'and was ended by the runtime\'s own clock'}}), False
     else:
-        # A process the skill forked came back from the handler: only the harness answers.
-        flush(streams + (sys.stdout, sys.stderr))
-    # _exit: threads the skill left running and atexit handlers it registered do not get to run
-    # (or print) after the frame.
+        answer = frame_for(message, status)
+    if answer is None:
+        # Killed by a signal (the OOM killer, as a rule): exit as it did, with no frame, so the
+        # service reads the container's exit and the engine's OOM state.
+        os._exit(128 + os.WTERMSIG(status))
+    frame, ok = answer
+    write_all(err_fd, END_MARKER + nonce.encode('ascii') + b' \n')
+    write_all(out_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
     os._exit(0 if ok else 1)
 
 

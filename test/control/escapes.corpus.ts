@@ -286,6 +286,99 @@ export const ESCAPES: EscapeCase[] = [
                   return c
     `, rule: 'dunder-attribute', line: 3 },
 
+  // --- stdlib helpers that look attributes up, exceptions, loaders (issue: kernel-enforced policy) ---
+  { name: 'update_wrapper copies a name from the input', reason: 'functools.update_wrapper does getattr(wrapped, name) inside stdlib code, with the caller\'s name',
+    code: py`
+      import functools
+      def run(inp):
+          holder = lambda: None
+          functools.update_wrapper(holder, run, assigned=(inp['name'],), updated=())
+          return holder.__name__
+    `, rule: 'dynamic-attribute-name', line: 4, decision: 'WARN' },
+  { name: 'update_wrapper copies __globals__', reason: 'a constant escape name handed to update_wrapper',
+    code: py`
+      import functools
+      def run(inp):
+          holder = lambda: None
+          functools.update_wrapper(holder, run, assigned=('__globals__',), updated=())
+          return holder
+    `, rule: 'getattr-name', line: 4 },
+  { name: 'wraps with a name from the input', reason: 'functools.wraps hands its names to update_wrapper',
+    code: py`
+      import functools
+      def run(inp):
+          @functools.wraps(run, assigned=[inp['name']])
+          def inner():
+              pass
+          return 1
+    `, rule: 'dynamic-attribute-name', line: 3, decision: 'WARN' },
+  { name: 'Formatter.get_field with a path from the input', reason: 'string.Formatter().get_field walks attributes like getattr, in stdlib code',
+    code: py`
+      import string
+      def run(inp):
+          return str(string.Formatter().get_field(inp['path'], (run,), {})[0])
+    `, rule: 'dynamic-attribute-name', line: 3, decision: 'WARN' },
+  { name: 'methodcaller with a name from the input', reason: 'operator.methodcaller calls a method named by the caller',
+    code: py`
+      import operator
+      def run(inp):
+          return operator.methodcaller(inp['method'])(run)
+    `, rule: 'dynamic-attribute-name', line: 3, decision: 'WARN' },
+  { name: 'AttributeError.obj after a format lookup', reason: "'{0.missing}'.format(x) raises AttributeError whose .obj is the real object the walk reached",
+    code: py`
+      def run(inp):
+          try:
+              '{0.missing}'.format(run)
+          except AttributeError as error:
+              return str(error.obj)
+    `, rule: 'exception-object', line: 5 },
+  { name: 'getattr of obj on an exception', reason: 'the same object through getattr',
+    code: py`
+      def run(inp):
+          try:
+              '{0.missing}'.format(run)
+          except AttributeError as error:
+              return str(getattr(error, 'obj'))
+    `, rule: 'exception-object', line: 5 },
+  { name: 'traceback frames of a refusal', reason: "e.__traceback__.tb_frame.f_locals reaches the guard's own frame",
+    code: py`
+      def run(inp):
+          try:
+              eval('1')
+          except Exception as error:
+              return str(error.__traceback__)
+    `, rule: 'dunder-attribute', line: 5 },
+  { name: 'logging.config.dictConfig ext://', reason: 'dictConfig resolves ext://sys.modules and imports any module for the caller',
+    code: py`
+      import logging.config
+      def run(inp):
+          return logging.config.dictConfig({'version': 1, 'x': 'ext://sys.modules'})
+    `, rule: 'runtime-internals', line: 1 },
+  { name: 'from logging import config', reason: 'fileConfig evaluates its args',
+    code: py`
+      from logging import config
+      def run(inp):
+          return config.fileConfig
+    `, rule: 'runtime-internals', line: 1 },
+  { name: 'logging.config as an attribute', reason: 'the loader reached as an attribute of an allowed module',
+    code: py`
+      import logging
+      def run(inp):
+          return logging.config
+    `, rule: 'runtime-internals', line: 3 },
+  { name: 'logging.currentframe', reason: "currentframe().f_back reaches the runtime's frames",
+    code: py`
+      import logging
+      def run(inp):
+          return logging.currentframe()
+    `, rule: 'runtime-internals', line: 3 },
+  { name: '_posixsubprocess.fork_exec', reason: 'starts a process and raises no audit event',
+    code: py`
+      import _posixsubprocess
+      def run(inp):
+          return _posixsubprocess.fork_exec
+    `, rule: 'import-not-allowed', line: 1 },
+
   // --- the same program for checker and interpreter ---------------------------------------------
   { name: 'utf-7 coding declaration', reason: 'CPython decodes +AAo- as a newline: the comment hides code',
     code: '# -*- coding: utf-7 -*-\n' + RUN + '    return 1 #+AAo-import os\n', rule: 'source-ambiguous', line: 1 },

@@ -17,6 +17,7 @@ export function policy(overrides: Partial<ControlPolicy> = {}): ControlPolicy {
   return {
     allow_imports: DEFAULT_ALLOW_IMPORTS,
     allow_builtins: [],
+    allow_capabilities: [],
     max_files: 32,
     max_code_bytes: 262144,
     max_limits: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },

@@ -50,7 +50,7 @@ export function testBackend(name: string, pool: { size?: number; maxIdleMs?: num
 export const TEST_LIMITS: Limits = { timeout_ms: 10000, memory_mb: 128, cpus: 1, pids: 64, output_bytes: 1048576 };
 
 /** The default policy of the service (SPEC §10). */
-export const DEFAULT_POLICY: RuntimePolicy = { allow_imports: [...DEFAULT_ALLOW_IMPORTS], allow_builtins: [] };
+export const DEFAULT_POLICY: RuntimePolicy = { allow_imports: [...DEFAULT_ALLOW_IMPORTS], allow_builtins: [], allow_capabilities: [] };
 
 /**
  * What an admin who allows everything dangerous would configure: the runtime guard steps aside, and
@@ -59,6 +59,7 @@ export const DEFAULT_POLICY: RuntimePolicy = { allow_imports: [...DEFAULT_ALLOW_
 export const PERMISSIVE_POLICY: RuntimePolicy = {
   allow_imports: [...DEFAULT_ALLOW_IMPORTS, 'os', 'sys', 'socket', 'subprocess', 'ctypes', 'signal', 'threading', 'logging', 'resource', 'shutil', 'tempfile'],
   allow_builtins: ['open', '__import__', 'eval', 'exec', 'compile', 'getattr'],
+  allow_capabilities: ['processes', 'sockets'],
 };
 
 /** A one-file skill whose `run(inp)` is `source`'s. */

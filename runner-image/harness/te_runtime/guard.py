@@ -13,27 +13,8 @@ import sys
 import types
 
 
-class SecurityError(PermissionError):
-    """The runtime guard refused something the policy does not allow.
-
-    A PermissionError, so that library code which already copes with a refused operation
-    (``except OSError``) degrades as it would on a locked-down host instead of meeting a new type.
-    """
-
-
-# Tracebacks name it as they name a builtin exception: "SecurityError: ...", not our package.
-SecurityError.__module__ = 'builtins'
-
-
-# Attribute names that lead from an ordinary object to frames, globals, code objects, every class
-# of the interpreter or the real builtins: the usual first step of a sandbox escape.
-ESCAPE_ATTRIBUTES = frozenset({
-    '__base__', '__bases__', '__builtins__', '__class__', '__closure__', '__code__',
-    '__getattribute__', '__globals__', '__import__', '__loader__', '__mro__', '__self__',
-    '__spec__', '__subclasses__', 'mro',
-    'f_back', 'f_builtins', 'f_code', 'f_globals', 'f_locals', 'tb_frame', 'tb_next',
-    'gi_code', 'gi_frame', 'cr_code', 'cr_frame', 'ag_code', 'ag_frame', 'co_code',
-})
+from .names import ESCAPE_ATTRIBUTES, SecurityError, is_private_name  # noqa: F401 (re-exported)
+from . import facades
 
 SAFE_BUILTIN_NAMES = (
     'Ellipsis', 'NotImplemented', '__build_class__', '__debug__',
@@ -58,7 +39,7 @@ def _checked_attribute(name, function):
         return name  # the real function raises its own TypeError
     # An exact str: a subclass could answer startswith() or == as it likes.
     name = str.__str__(name)
-    if name.startswith('_') or name in ESCAPE_ATTRIBUTES:
+    if is_private_name(name):
         raise SecurityError(
             f"{function}() of the attribute {name!r} is refused: names starting with '_' and "
             'frame or code attributes are private to the runtime')
@@ -66,7 +47,20 @@ def _checked_attribute(name, function):
 
 
 def guarded_getattr(obj, name, *default):
-    return getattr(obj, _checked_attribute(name, 'getattr'), *default)
+    name = _checked_attribute(name, 'getattr')
+    if not isinstance(name, str):
+        return getattr(obj, name, *default)
+    try:
+        return facades.safe_attribute(obj, name)
+    except AttributeError:
+        if default:
+            return default[0]
+        raise
+
+
+def attribute_for_rewritten_code(obj, name):
+    """What `obj.format`, `obj.format_map` and `obj.obj` in a skill's source become (modules.py)."""
+    return facades.safe_attribute(obj, name)
 
 
 def guarded_setattr(obj, name, value):
@@ -91,6 +85,7 @@ def make_builtins(allow_builtins, guarded_import):
         (name, value) for name, value in vars(builtins).items()
         if isinstance(value, type) and issubclass(value, BaseException))
     table.update(getattr=guarded_getattr, setattr=guarded_setattr, delattr=guarded_delattr)
+    table[REWRITTEN_ATTRIBUTE_FUNCTION] = attribute_for_rewritten_code
     table.update((name, _refused_builtin(name)) for name in REFUSED_BUILTIN_NAMES)
     for name in allow_builtins:
         if hasattr(builtins, name):
@@ -102,15 +97,23 @@ def make_builtins(allow_builtins, guarded_import):
     return table
 
 
+# The builtin name that rewritten attribute loads call (modules.py).
+REWRITTEN_ATTRIBUTE_FUNCTION = '__te_getattr__'
+
+
 # Imported by the interpreter's C code while skill code is on top of the stack (time/datetime
-# strptime, the warnings machinery). C's PyImport_Import goes through the current builtins'
+# strptime, the warnings machinery), and `__future__`, which the compiler reads and the control
+# layer allows: a `from __future__ import annotations` must run as it was approved. C's PyImport_Import goes through the current builtins'
 # `__import__`, so the guard and the hook would otherwise refuse what the skill never asked for.
-RUNTIME_SUPPORT_IMPORTS = ('_strptime', 'warnings')
+RUNTIME_SUPPORT_IMPORTS = ('_strptime', 'warnings', '__future__')
 
 
 def allows_import(roots, name):
-    """A module is allowed when it or a package above it is one of `roots` (allow_imports)."""
-    return any(name == root or name.startswith(root + '.') for root in roots + RUNTIME_SUPPORT_IMPORTS)
+    """A module is allowed when it or a package above it is one of `roots` (allow_imports), unless
+    it is a loader that no allowlist entry reaches (logging.config)."""
+    if any(name == withheld or name.startswith(withheld + '.') for withheld in facades.WITHHELD_MODULES):
+        return False
+    return any(name == root or name.startswith(root + '.') for root in (*roots, *RUNTIME_SUPPORT_IMPORTS))
 
 
 class ImportGuard:
@@ -195,6 +198,9 @@ class ImportGuard:
         public = {}
         for key, value in list(vars(module).items()):
             if key.startswith('_'):
+                continue
+            value = facades.replaced(module.__name__, key, value)
+            if value is facades.WITHHELD_MARK:
                 continue
             if isinstance(value, types.ModuleType):
                 if not self._module_attribute_allowed(module, key, value):

@@ -10,7 +10,13 @@ import ast
 import linecache
 from importlib.machinery import ModuleSpec
 
-from .guard import ESCAPE_ATTRIBUTES, SecurityError
+from .guard import REWRITTEN_ATTRIBUTE_FUNCTION
+from .names import ESCAPE_ATTRIBUTES, SecurityError
+
+# Public attribute names that the guard answers itself (facades.safe_attribute): `format` and
+# `format_map` of a str look attributes up on the skill's behalf, `obj` of an AttributeError hands
+# back the object a failed lookup was made on.
+REWRITTEN_ATTRIBUTES = frozenset({'format', 'format_map', 'obj'})
 
 
 class EntrypointError(Exception):
@@ -48,19 +54,39 @@ def _refuse_escapes(tree, path):
                 'it reaches frames, globals, code objects or the interpreter\'s classes')
 
 
+class _AttributeRewriter(ast.NodeTransformer):
+    """`x.format` (read, not assigned) becomes `__te_getattr__(x, 'format')`, for the names above."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr not in REWRITTEN_ATTRIBUTES or not isinstance(node.ctx, ast.Load):
+            return node
+        call = ast.Call(
+            func=ast.Name(id=REWRITTEN_ATTRIBUTE_FUNCTION, ctx=ast.Load()),
+            args=[node.value, ast.Constant(value=node.attr)], keywords=[])
+        return ast.copy_location(call, node)
+
+
+def compile_skill_file(source, path, guarded=True):
+    """Parses, checks and compiles one of the skill's files; guarded, with the attribute rewrite."""
+    tree = ast.parse(source, filename=path)
+    if guarded:
+        _refuse_escapes(tree, path)
+        tree = ast.fix_missing_locations(_AttributeRewriter().visit(tree))
+    return compile(tree, path, 'exec', dont_inherit=True)
+
+
 class SkillModules:
     """Every importable file of the skill, compiled and checked, and the finder that serves them."""
 
-    def __init__(self, files):
+    def __init__(self, files, guarded=True):
         self._compiled = {}
         for path, source in files.items():
             named = module_name(path)
             if named is None:
                 continue
             name, is_package = named
-            tree = ast.parse(source, filename=path)
-            _refuse_escapes(tree, path)
-            code = compile(tree, path, 'exec', dont_inherit=True)
+            code = compile_skill_file(source, path, guarded)
             self._compiled[name] = _Compiled(code, path, is_package)
             # Tracebacks show the skill's lines without a file on disk to read them from.
             linecache.cache[path] = (len(source), None, source.splitlines(True), path)
@@ -115,5 +141,6 @@ class _SkillFinder:
         entry = self._compiled[module.__name__]
         # Set before the first line runs: the module's functions look builtins up here, not in
         # the real builtins module.
-        module.__dict__['__builtins__'] = self._builtins
+        if self._builtins is not None:
+            module.__dict__['__builtins__'] = self._builtins
         exec(entry.code, module.__dict__)

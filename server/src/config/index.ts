@@ -23,6 +23,8 @@ export type Config = Omit<Defaulted, 'registry' | 'sandbox'> & {
 export type Limits = Contract<'limit_policy.json'>['defaults'];
 export type KeyConfig = Config['auth']['keys'][number];
 export type Role = KeyConfig['role'];
+/** What the kernel filter in the runner grants beyond its default refusals (SPEC §4). */
+export type Capability = Config['control']['allow_capabilities'][number];
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
 export const DEFAULT_ALLOW_IMPORTS = [
@@ -52,7 +54,7 @@ export function defaultConfig(): Config {
       queue: 64,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
-    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], max_files: 32, max_code_bytes: 262144 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
     runs: { retention_ms: 24 * 3600 * 1000, callback_allow_cidrs: [], callback_attempts: 5, callback_backoff_ms: 1000, callback_timeout_ms: 10000 },
   };

@@ -484,6 +484,8 @@ export interface components {
             control?: {
                 allow_imports?: string[];
                 allow_builtins?: string[];
+                /** @description kernel grants (the seccomp filter in the runner): processes = execve/fork/vfork/clone/clone3, sockets = socket/socketpair; default none */
+                allow_capabilities?: ("processes" | "sockets")[];
                 max_files?: number;
                 max_code_bytes?: number;
             };

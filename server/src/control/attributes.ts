@@ -27,10 +27,12 @@ function moduleOf(ctx: AttributeContext, node: SyntaxNode): string | null {
 
 export function checkAttributes(ctx: AttributeContext, root: SyntaxNode): void {
   const handledNames = new Set<SyntaxNode>();
+  const exceptionNames = exceptClauseNames(ctx.source, root);
   for (const node of descendants(root)) {
     switch (node.type) {
       case 'attribute':
         checkAttributeNode(ctx, node);
+        checkExceptionObject(ctx, node, exceptionNames);
         break;
       case 'keyword_pattern': {
         const name = node.children[0];
@@ -45,6 +47,9 @@ export function checkAttributes(ctx: AttributeContext, root: SyntaxNode): void {
         break;
       case 'call':
         checkNameTakingCall(ctx, node, handledNames);
+        checkGetattrObj(ctx, node, exceptionNames);
+        checkWrapperNames(ctx, node);
+        checkFieldPathCall(ctx, node);
         checkImportCall(ctx, node);
         break;
       case 'string':
@@ -52,6 +57,76 @@ export function checkAttributes(ctx: AttributeContext, root: SyntaxNode): void {
         break;
     }
   }
+}
+
+/** Names bound by `except … as name` anywhere in the file. */
+function exceptClauseNames(source: SourceText, root: SyntaxNode): Set<string> {
+  const names = new Set<string>();
+  for (const node of descendants(root)) {
+    if (node.type !== 'as_pattern_target' || node.parent?.parent?.type !== 'except_clause') continue;
+    const name = node.children.find((c) => c.type === 'identifier');
+    if (name) names.add(pythonName(source.of(name)));
+  }
+  return names;
+}
+
+const EXCEPTION_OBJECT_WHY = 'AttributeError.obj hands back the real object a failed lookup was made on (the runner answers None)';
+
+/** `error.obj` where `error` was bound by an except clause. */
+function checkExceptionObject(ctx: AttributeContext, node: SyntaxNode, exceptionNames: ReadonlySet<string>): void {
+  const object = childByField(node, 'object');
+  const attribute = childByField(node, 'attribute');
+  if (object?.type !== 'identifier' || !attribute || pythonName(ctx.source.of(attribute)) !== 'obj') return;
+  const name = pythonName(ctx.source.of(object));
+  if (exceptionNames.has(name)) ctx.report('exception-object', attribute.start, `${name}.obj: ${EXCEPTION_OBJECT_WHY}`);
+}
+
+/** `getattr(error, 'obj')` where `error` was bound by an except clause. */
+function checkGetattrObj(ctx: AttributeContext, call: SyntaxNode, exceptionNames: ReadonlySet<string>): void {
+  const parts = callParts(ctx, call);
+  if (parts?.callName !== 'getattr' && parts?.callName !== 'attrgetter') return;
+  const [target, name] = parts.callName === 'getattr' ? parts.positional : [null, parts.positional[0]];
+  if (!name || constantString(ctx.source, name) !== 'obj') return;
+  if (target && (target.type !== 'identifier' || !exceptionNames.has(pythonName(ctx.source.of(target))))) return;
+  ctx.report('exception-object', name.start, `${parts.callName}(…, 'obj'): ${EXCEPTION_OBJECT_WHY}`);
+}
+
+/** The attribute names update_wrapper and wraps copy have their defaults, or constant public names. */
+const WRAPPER_DEFAULT_NAMES = new Set(['__module__', '__name__', '__qualname__', '__doc__', '__dict__', '__annotations__']);
+
+function checkWrapperNames(ctx: AttributeContext, call: SyntaxNode): void {
+  const parts = callParts(ctx, call);
+  if (parts?.callName !== 'update_wrapper' && parts?.callName !== 'wraps') return;
+  const firstNamesArg = parts.callName === 'update_wrapper' ? 2 : 1;
+  const args = childByField(call, 'arguments');
+  const keyword = (args?.children ?? []).filter((c) => c.type === 'keyword_argument')
+    .filter((c) => ['assigned', 'updated'].includes(pythonName(ctx.source.of(childByField(c, 'name') ?? c))))
+    .map((c) => childByField(c, 'value'))
+    .filter((v): v is SyntaxNode => v !== undefined);
+  for (const names of [...parts.positional.slice(firstNamesArg), ...keyword]) {
+    const items = names.type === 'tuple' || names.type === 'list' ? names.children.filter((c) => c.named && c.type !== 'comment') : null;
+    const constants = items?.map((item) => constantString(ctx.source, item));
+    if (!constants || constants.some((value) => value === null || value.includes(UNKNOWN))) {
+      dynamicName(ctx, parts.callName, names);
+      continue;
+    }
+    for (const value of constants as string[]) {
+      const why = WRAPPER_DEFAULT_NAMES.has(value) ? null : refusedNameReason(value);
+      if (why) ctx.report('getattr-name', names.start, `${parts.callName}(…, ${JSON.stringify(value)}): ${why}`);
+    }
+  }
+}
+
+/**
+ * string.Formatter().get_field(path, args, kwargs) walks a field path like str.format: a constant one
+ * meets the string rules below, a computed one is the facade's to check.
+ */
+function checkFieldPathCall(ctx: AttributeContext, call: SyntaxNode): void {
+  const parts = callParts(ctx, call);
+  const path = parts?.callName === 'get_field' ? parts.positional[0] : undefined;
+  if (!path) return;
+  const value = constantString(ctx.source, path);
+  if (value === null || value.includes(UNKNOWN)) dynamicName(ctx, 'get_field', path);
 }
 
 function checkAttributeName(ctx: AttributeContext, name: string, at: number): void {

@@ -3,7 +3,7 @@
 // A skill's own files may import each other; every one of them is reviewed.
 import type { Report, SourceText } from './context.js';
 import { childByField, descendants, type SyntaxNode } from './parse.js';
-import { CODE_FROM_STRING, ESCAPE_MODULES, MODULE_VALUED_ATTRIBUTES, escapeAttributeReason, isDunder } from './python-tables.js';
+import { CODE_FROM_STRING, ESCAPE_MODULES, MODULE_VALUED_ATTRIBUTES, RUNTIME_INTERNALS, escapeAttributeReason, isDunder, withheldModule } from './python-tables.js';
 
 /** Python reads every identifier NFKC-normalised (PEP 3131): `ｅｖａｌ` is `eval`. */
 export function pythonName(text: string): string {
@@ -67,6 +67,8 @@ export class ImportPolicy {
     const escape = escapeAttributeReason(attribute);
     if (escape) return report(escape.rule, at, `${module}.${attribute}: ${escape.why}`);
     const own = this.skill.has(module);
+    const internal = own ? undefined : RUNTIME_INTERNALS.get(module)?.get(attribute);
+    if (internal) return report('runtime-internals', at, `${module}.${attribute}: ${internal}`);
     if (!own && attribute.startsWith('_') && !isDunder(attribute)) {
       return report('private-attribute', at, `${module}.${attribute}: a private name of a module outside the skill`);
     }
@@ -147,7 +149,10 @@ export function checkImports(source: SourceText, root: SyntaxNode, file: string,
       for (const item of node.children.filter((c) => c.field === 'name')) {
         const { module, alias } = importedName(source, item);
         const bound = alias ? module : (module.split('.')[0] as string);
-        if (!imports.allows(module) || !imports.allows(bound)) {
+        const withheld = imports.skill.has(module) ? null : withheldModule(module);
+        if (withheld) {
+          report('runtime-internals', item.start, `import of ${module}: ${withheld.name} is ${withheld.why}`);
+        } else if (!imports.allows(module) || !imports.allows(bound)) {
           report('import-not-allowed', item.start, `import of ${alias ? module : bound}: not in the allowed imports and not a file of the skill`);
         }
       }
@@ -161,6 +166,8 @@ function checkFromImport(source: SourceText, node: SyntaxNode, file: string, imp
   const from = fromModule(source, node, file);
   const relative = childByField(node, 'module_name')?.type === 'relative_import';
   if (from === null) return report('import-not-allowed', node.start, 'a relative import that leaves the skill');
+  const withheld = relative || imports.skill.has(from) ? null : withheldModule(from);
+  if (withheld) return report('runtime-internals', node.start, `import from ${from}: ${withheld.name} is ${withheld.why}`);
   if (from !== '' && !imports.allows(from)) {
     const what = relative ? `relative import of ${from}: no such file in the skill` : `import from ${from}: not in the allowed imports and not a file of the skill`;
     return report('import-not-allowed', node.start, what);

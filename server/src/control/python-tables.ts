@@ -161,6 +161,28 @@ export const CODE_FROM_STRING: ReadonlyMap<string, ReadonlySet<string>> = new Ma
   ['typing', new Set(['get_type_hints', 'ForwardRef'])],
 ]);
 
+/**
+ * Parts of allowed modules that the runner's facades withhold, because they reach past the guard:
+ * module -> attribute -> why. A module named here with a dot is withheld whole.
+ */
+export const RUNTIME_INTERNALS: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map([
+  ['logging', new Map([
+    ['config', 'a loader: dictConfig imports modules and resolves ext:// names for the caller, fileConfig evaluates its arguments'],
+    ['currentframe', "hands out the caller's frame, and through f_back the runtime's"],
+  ])],
+]);
+
+/** The withheld part of `module` (`logging.config` itself, or a module inside it), or null. */
+export function withheldModule(module: string): { name: string; why: string } | null {
+  for (const [parent, attributes] of RUNTIME_INTERNALS) {
+    for (const [attribute, why] of attributes) {
+      const name = `${parent}.${attribute}`;
+      if (module === name || module.startsWith(`${name}.`)) return { name, why };
+    }
+  }
+  return null;
+}
+
 /** Calls that read an attribute named by a string argument, beside getattr and its kin. */
 export const NAME_TAKING_CALLS: ReadonlyMap<string, { nameArgs: 'first' | 'second' | 'all' | 'any-literal'; dotted: boolean }> = new Map([
   ['getattr', { nameArgs: 'second', dotted: false }],

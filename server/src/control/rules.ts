@@ -25,6 +25,8 @@ export const RULES = {
   'getattr-name': 'block',
   'escape-name-string': 'block',
   'format-field-attribute': 'block',
+  'runtime-internals': 'block',
+  'exception-object': 'block',
   // a human decides
   'limits-above-max': 'escalate',
   'permission-requested': 'escalate',

@@ -23,6 +23,8 @@ export interface Review {
 export interface ControlPolicy {
   allow_imports: string[];
   allow_builtins: string[];
+  /** Kernel grants (processes, sockets); the static layer does not read them, the runner does. */
+  allow_capabilities: import('../config/index.js').Capability[];
   max_files: number;
   max_code_bytes: number;
   max_limits: import('../config/index.js').Limits;

@@ -1,13 +1,14 @@
 // What the rest of the service knows of a sandbox: a job goes in, a RunOutcome comes out. Nothing
 // here names Docker; a Kubernetes or gVisor backend implements the same SandboxBackend.
-import type { Limits } from '../config/index.js';
+import type { Capability, Limits } from '../config/index.js';
 
 export type { Limits };
 
-/** What the in-container guard enforces; the same policy the control layer checked against. */
+/** What the in-container guard and kernel filter enforce; the same policy the control layer checked against. */
 export interface RuntimePolicy {
   allow_imports: string[];
   allow_builtins: string[];
+  allow_capabilities: Capability[];
 }
 
 export interface RunJob {
@@ -18,6 +19,11 @@ export interface RunJob {
   input: unknown;
   limits: Limits;
   policy: RuntimePolicy;
+  /**
+   * Test-only: the harness skips the in-process guard, leaving the kernel filter and the walls alone,
+   * to prove they hold by themselves. Nothing in the service sets it; no configuration reaches it.
+   */
+  testOnlyUnguarded?: boolean;
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'timeout' | 'memory_exceeded' | 'output_exceeded';

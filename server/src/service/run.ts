@@ -137,12 +137,19 @@ export class RunService {
     const { skill, limits } = prepared;
     const { manifest, record } = skill;
     // The guard inside the container holds the same policy the review just checked.
-    const { allow_imports, allow_builtins } = policy.controlPolicy();
+    const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
     const slot = await admitted;
     let outcome: RunOutcome;
     try {
       outcome = await engine.run(
-        { files: skill.files, entrypoint: manifest.entrypoint, handler: manifest.handler, input: prepared.input, limits, policy: { allow_imports, allow_builtins } },
+        {
+          files: skill.files,
+          entrypoint: manifest.entrypoint,
+          handler: manifest.handler,
+          input: prepared.input,
+          limits,
+          policy: { allow_imports, allow_builtins, allow_capabilities },
+        },
         { onLog: options.onLog },
       );
     } finally {

@@ -89,10 +89,12 @@ export class ContainerRun {
     return warm ?? StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
   }
 
-  /** The job as the harness reads it (runner-image/harness/PROTOCOL.md). */
+  /** The job as the harness reads it: one JSON line (runner-image/harness/PROTOCOL.md). */
   private jobPayload(): Buffer {
-    const { files, entrypoint, handler, input, policy } = this.job;
-    return Buffer.from(JSON.stringify({ nonce: this.nonce, files, entrypoint, handler, input: input ?? null, policy }));
+    const { files, entrypoint, handler, input, policy, limits, testOnlyUnguarded } = this.job;
+    const unguarded = testOnlyUnguarded === true ? { unguarded: true } : {};
+    const job = { nonce: this.nonce, files, entrypoint, handler, input: input ?? null, policy, timeout_ms: limits.timeout_ms, ...unguarded };
+    return Buffer.from(JSON.stringify(job) + '\n');
   }
 
   /**

@@ -11,7 +11,8 @@ export const END_PREFIX = '\u001eTE-END ';
 // needs this rare character, so ordinary lines (and their newlines) stream at once.
 const MARKER_START = '\u001e';
 
-export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError };
+/** `timeout`: the harness's own clock ended the skill (the service's kill had not come). */
+export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError; timeout?: true };
 
 export class FrameScanner {
   private readonly marker: string;
@@ -91,5 +92,6 @@ export function parseFrame(text: string): HarnessFrame | null {
   const error = value.error;
   if (value.ok !== false || !isRecord(error) || typeof error.type !== 'string' || typeof error.message !== 'string') return null;
   const traceback = typeof error.traceback === 'string' ? { traceback: error.traceback } : {};
-  return { ok: false, error: { type: error.type, message: error.message, ...traceback } };
+  const timeout = value.timeout === true ? { timeout: true as const } : {};
+  return { ok: false, error: { type: error.type, message: error.message, ...traceback }, ...timeout };
 }

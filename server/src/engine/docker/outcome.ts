@@ -36,6 +36,7 @@ function verdict(facts: RunFacts, frame: HarnessFrame | null): Verdict {
   }
   if (frame?.ok === true) return { status: 'succeeded', result: frame.result, error: null };
   if (frame?.ok === false) {
+    if (frame.timeout) return { status: 'timeout', result: null, error: frame.error };
     const status = frame.error.type === 'MemoryError' ? 'memory_exceeded' : 'failed';
     return { status, result: null, error: frame.error };
   }
