@@ -6,7 +6,8 @@
 //   and after the service's turn, as the machine may be shared;
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
 // - the kernel filter's cost per run and per system call (bench-kernel);
-// - the control layer's review cost (bench-review) and the audit log's cost (bench-audit).
+// - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
+// - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/doc
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
 import { benchKernel } from './bench-kernel.js';
+import { benchCache } from './bench-cache.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
     const kernel = await benchKernel(baseline, WORD_COUNT_LIMITS);
     const review = await benchReview();
     const audit = await benchAudit();
+    const cache = await benchCache();
 
     const churn: ChurnResult = {
       containers: churnBefore.containers + churnAfter.containers,
@@ -191,6 +194,8 @@ async function main(): Promise<void> {
       ['kernel filter: build + load, per run', `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
       ['kernel filter: a system call behind it', `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
       [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
+      ['warm run, review cache on', `p50 ${ms(cache.with_cache.run_p50_ms)} ms (read + second look p50 ${cache.with_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, ''],
+      ['warm run, review cache off', `p50 ${ms(cache.without_cache.run_p50_ms)} ms (read + second look p50 ${cache.without_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, '(no target)'],
       ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
       [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],
     ]);

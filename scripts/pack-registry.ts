@@ -13,6 +13,7 @@ import { loadConfig } from '../server/src/config/index.js';
 import { loadContracts } from '../server/src/contracts/index.js';
 import { BUNDLED_SKILLS_DIR } from '../server/src/paths.js';
 import { writeFileAtomic } from '../server/src/durable/index.js';
+import type { SkillLimits } from '../server/src/skill-rules/index.js';
 import { bundledSkillNames } from '../server/src/store/bundled.js';
 import { readSkillFolder } from '../server/src/store/files.js';
 import { packSkill, packageDigest, type RegistryEntry } from '../server/src/store/index.js';
@@ -36,7 +37,7 @@ async function writeIfChanged(file: string, data: Buffer): Promise<boolean> {
   return true;
 }
 
-export async function packRegistry(options: { out: string; skillsDir: string; allowImports: readonly string[] }): Promise<{ entries: RegistryEntry[]; written: string[] }> {
+export async function packRegistry(options: { out: string; skillsDir: string; allowImports: readonly string[]; limits: SkillLimits }): Promise<{ entries: RegistryEntry[]; written: string[] }> {
   const contracts = loadContracts();
   await mkdir(path.join(options.out, PACKAGES_DIR), { recursive: true });
   const entries: RegistryEntry[] = [];
@@ -44,7 +45,7 @@ export async function packRegistry(options: { out: string; skillsDir: string; al
   for (const name of await bundledSkillNames(options.skillsDir)) {
     const folder = path.join(options.skillsDir, name);
     // The same rules as an install: a bundled skill that would be refused is not packed.
-    const source = await readSkillFolder(folder, { contracts, allowImports: options.allowImports, skipBytecodeCaches: true });
+    const source = await readSkillFolder(folder, { contracts, allowImports: options.allowImports, limits: options.limits, skipBytecodeCaches: true });
     const manifestText = await readFile(path.join(folder, 'manifest.yaml'), 'utf8');
     const bytes = await packSkill(source, manifestText);
     const relative = `${PACKAGES_DIR}/${name}-${source.manifest.version}.tar.gz`;
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const { config } = loadConfig(loadContracts());
   const configured = /^https?:\/\//.test(config.registry.url) ? path.join(config.data_dir, 'registry') : config.registry.url;
   const out = path.resolve(values.out ?? configured);
-  const { entries, written } = await packRegistry({ out, skillsDir: path.resolve(values.skills ?? BUNDLED_SKILLS_DIR), allowImports: config.control.allow_imports });
+  const { entries, written } = await packRegistry({ out, skillsDir: path.resolve(values.skills ?? BUNDLED_SKILLS_DIR), allowImports: config.control.allow_imports, limits: config.store });
   const what = written.length === 0 ? 'up to date' : `updated ${written.join(', ')}`;
   process.stdout.write(`registry ${out}: ${entries.length} packages (${entries.map((e) => `${e.name}@${e.version}`).join(', ')}), ${what}\n`);
 }

@@ -9,7 +9,7 @@ import type { Config } from './config/index.js';
 import { loadContracts, type Contracts } from './contracts/index.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { KeyRing, loadKeys } from './auth/index.js';
-import { createControlLayer } from './control/index.js';
+import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend, type SandboxBackend } from './engine/index.js';
 import { createOllamaModel } from './generator/index.js';
 import {
@@ -21,7 +21,7 @@ import { ServiceMetrics } from './metrics/index.js';
 import { apiDocument } from './openapi/index.js';
 import { Admission, AsyncRuns, CallbackTarget, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
 import { packageVersion } from './paths.js';
-import { DEFAULT_PACKAGE_LIMITS, openRegistry, openSkillStore, type SkillStore } from './store/index.js';
+import { openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
   app: express.Express;
@@ -30,6 +30,7 @@ export interface Service {
   store: SkillStore;
   audit: AuditLog;
   policy: PolicyState;
+  control: ControlLayer;
   /** The admin key created on this data_dir's first start (no keys configured), to print once. */
   createdKey?: string;
   listen(): Promise<Server>;
@@ -44,7 +45,14 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
-export async function createService(config: Config, options: { contracts?: Contracts; logger?: winston.Logger } = {}): Promise<Service> {
+export interface ServiceOptions {
+  contracts?: Contracts;
+  logger?: winston.Logger;
+  /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
+  caches?: boolean;
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const contracts = options.contracts ?? loadContracts();
   const logger = options.logger ?? createLogger();
   await mkdir(config.data_dir, { recursive: true });
@@ -53,7 +61,7 @@ export async function createService(config: Config, options: { contracts?: Contr
   // Metrics count audited events once they are on disk: the two never disagree.
   const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer();
+  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -62,15 +70,16 @@ export async function createService(config: Config, options: { contracts?: Contr
     socketPath: config.sandbox.docker_socket,
     logger,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
+    resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
-  const store = await openSkillStore({ config, contracts, control, policy, logger });
+  const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
   const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
-  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes });
-  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts });
+  const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
+  const lifecycle = new LifecycleService({ store, control, policy, audit, registry, contracts, skillLimits: config.store });
   const generation = new GenerateService({ store, control, audit, policy, runs, model, generator: config.generator });
   const { keys, createdKey } = await loadKeys(config.auth.keys, config.data_dir);
 
@@ -112,14 +121,14 @@ export async function createService(config: Config, options: { contracts?: Contr
         ...runHandlers({ runs, generation, asyncRuns }),
         ...reviewsHandlers({ reviews }),
         ...skillsHandlers({ lifecycle }),
-      }), { contracts, rawLimitBytes: DEFAULT_PACKAGE_LIMITS.maxPackageBytes }),
+      }), { contracts, rawLimitBytes: config.store.max_package_bytes }),
       mcp.router,
     ],
   });
 
   let server: Server | undefined;
   return {
-    app, config, engine, store, audit, policy, createdKey,
+    app, config, engine, store, audit, policy, control, createdKey,
     listen: () => new Promise((resolve, reject) => {
       server = app.listen(config.server.port, config.server.host, () => resolve(server!));
       answerClientErrors(server);
@@ -131,6 +140,7 @@ export async function createService(config: Config, options: { contracts?: Contr
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await store.close();
+      await control.close();
       await audit.close();
     },
   };

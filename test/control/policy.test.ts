@@ -80,7 +80,7 @@ describe('control layer: the skill as a whole', () => {
     assert.deepEqual(result.findings.map((f) => f.rule), ['code-too-large']);
   });
 
-  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip']) {
+  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'json.py']) {
     it(`refuses the path ${path}`, async () => {
       const result = await review(skill({ 'main.py': RUN, [path]: '' }));
       assert.equal(result.decision, 'BLOCK');
@@ -89,7 +89,7 @@ describe('control layer: the skill as a whole', () => {
   }
 
   it('accepts nested Python files and text data', async () => {
-    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'manifest.yaml': 'name: x\n' }));
+    const result = await review(skill({ 'main.py': RUN, 'lib/util.py': 'X = 1\n', 'data/words.txt': 'a\n', 'data/table.csv': 'a,b\n', 'data/données.txt': 'é\n', 'notes.log': 'x\n', 'a+b.txt': '', 'data.bin': 'text\n' }));
     assert.equal(result.decision, 'APPROVE', describeFindings(result));
   });
 
@@ -144,12 +144,10 @@ describe('control layer: findings', () => {
   });
 });
 
-describe('control layer: hostile sources are refused fast', () => {
+describe('control layer: hostile sources are refused within bounds', () => {
   it('refuses brackets nested 100 000 deep before parsing', async () => {
-    const started = performance.now();
     const result = await review(skill(RUN + 'x = ' + '('.repeat(100000) + ')'.repeat(100000) + '\n'));
     assertFinding(result, 'source-too-complex', 3);
-    assert.ok(performance.now() - started < 500, `${performance.now() - started} ms`);
   });
 
   it('refuses nesting that hides from the bracket count, at the tree depth cap', async () => {
@@ -158,20 +156,22 @@ describe('control layer: hostile sources are refused fast', () => {
     assert.ok(result.findings.some((f) => f.rule === 'source-too-complex'), describeFindings(result));
   });
 
-  it('abandons a parse at the review budget, and the event loop keeps turning meanwhile', async () => {
-    const garbage = Array.from({ length: 200000 }, (_, i) => '([{:)]}='[(i * 7919) % 8]).join('');
+  it('escalates a parse past the work budget with a finding, the same way every time, off the event loop', async () => {
+    const big = RUN + 'x = [' + '1, '.repeat(60000) + ']\n';
     let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
-    const started = performance.now();
+    const timer = setInterval(() => ticks++, 1);
     try {
-      const result = await review(skill(garbage), { max_review_ms: 150 });
-      assert.equal(result.decision, 'BLOCK');
-      assert.ok(result.findings.some((f) => f.rule === 'source-too-complex' || f.rule === 'syntax-error'), describeFindings(result));
+      const decisions = await Promise.all([1, 2, 3].map(() => review(skill(big), { max_review_work: 100_000 })));
+      for (const result of decisions) {
+        assert.equal(result.decision, 'ESCALATE', describeFindings(result));
+        assertFinding(result, 'review-budget', 1, 'main.py');
+      }
     } finally {
       clearInterval(timer);
     }
-    assert.ok(performance.now() - started < 1500, `${performance.now() - started} ms`);
-    assert.ok(ticks >= 5, `the event loop turned ${ticks} times`);
+    // The parse ran in a worker: this thread's timers kept firing meanwhile.
+    assert.ok(ticks >= 3, `the event loop turned ${ticks} times`);
+    assert.equal((await review(skill(big))).decision, 'APPROVE', 'within the default budget');
   });
 });
 

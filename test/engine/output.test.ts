@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import type { StreamName } from '../../server/src/engine/docker/demux.js';
 import { StreamDemuxer } from '../../server/src/engine/docker/demux.js';
-import { FRAME_PREFIX, parseFrame } from '../../server/src/engine/docker/frame.js';
+import { FRAME_PREFIX, jsonTextDepth, parseFrame } from '../../server/src/engine/docker/frame.js';
+import { classify } from '../../server/src/engine/docker/outcome.js';
 import { RunOutput } from '../../server/src/engine/docker/output.js';
 import type { LogChunk } from '../../server/src/engine/index.js';
 
@@ -88,5 +89,40 @@ describe('engine: from the attach stream to logs and a result', () => {
     for (const broken of ['', 'not json', '[]', '{"ok":true}', '{"ok":false,"error":{"type":1,"message":"m"}}']) {
       assert.equal(parseFrame(broken), null, broken);
     }
+  });
+});
+
+describe('engine: results are bounded like output', () => {
+  const bounds = { maxBytes: 4096, maxDepth: 8 };
+  const limits = { timeout_ms: 5000, memory_mb: 128, cpus: 1, pids: 64, output_bytes: 1 << 20 };
+  const outcomeOf = (frameText: string, resultBounds = bounds) =>
+    classify({ limits, output: { logs: '', logsTruncated: false, frame: frameText }, exitCode: null, killedFor: null, oomKilled: false, durationMs: 1, resultBounds });
+
+  it('fails a result nested 300,000 deep as ResultTooDeep, without parsing or serialising it', () => {
+    const deep = '['.repeat(300_000) + ']'.repeat(300_000);
+    const outcome = outcomeOf(`{"ok":true,"result":${deep}}`, { maxBytes: 1 << 20, maxDepth: 128 });
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.result, null);
+    assert.equal(outcome.error?.type, 'ResultTooDeep');
+    assert.doesNotThrow(() => JSON.stringify(outcome));
+  });
+
+  it('passes a result at the depth bound and fails one a level deeper', () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    assert.equal(outcomeOf(`{"ok":true,"result":${nested(8)}}`).status, 'succeeded');
+    assert.equal(outcomeOf(`{"ok":true,"result":${nested(9)}}`).error?.type, 'ResultTooDeep');
+  });
+
+  it('counts brackets inside strings as text, escaped quotes included', () => {
+    const outcome = outcomeOf(`{"ok":true,"result":{"s":"[[[[[[[[[[[[\\"[[[[[[[[[[{{{{{{{{"}}`);
+    assert.equal(outcome.status, 'succeeded');
+    assert.deepEqual(outcome.result, { s: '[[[[[[[[[[[["[[[[[[[[[[{{{{{{{{' });
+    assert.equal(jsonTextDepth('"[[[", [["]"]]', 100), 2);
+  });
+
+  it('fails a result over the size bound as ResultTooLarge', () => {
+    const outcome = outcomeOf(`{"ok":true,"result":"${'x'.repeat(5000)}"}`);
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.error?.type, 'ResultTooLarge');
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_ALLOW_IMPORTS } from '../../server/src/config/index.js';
+import { DEFAULT_SKILL_LIMITS } from '../../server/src/skill-rules/index.js';
 import { BUNDLED_SKILLS_DIR } from '../../server/src/paths.js';
 import { packRegistry } from '../../scripts/pack-registry.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -16,7 +17,7 @@ describe('skill lifecycle: install and uninstall', function () {
   let index: { packages: Array<{ name: string; sha256: string; path: string }> };
   before(async () => {
     t = await startTestService({ registry: { preinstall: ['word-count'] } });
-    await packRegistry({ out: path.join(t.dataDir, 'registry'), skillsDir: BUNDLED_SKILLS_DIR, allowImports: DEFAULT_ALLOW_IMPORTS });
+    await packRegistry({ out: path.join(t.dataDir, 'registry'), skillsDir: BUNDLED_SKILLS_DIR, allowImports: DEFAULT_ALLOW_IMPORTS, limits: DEFAULT_SKILL_LIMITS });
     index = JSON.parse(await readFile(path.join(t.dataDir, 'registry', 'index.json'), 'utf8'));
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AppError } from '../../server/src/errors.js';
 import { readPackage, unpackPackage } from '../../server/src/store/extract.js';
-import { checkSkillFiles } from '../../server/src/store/rules.js';
+import { checkSkillFiles, DEFAULT_SKILL_LIMITS } from '../../server/src/skill-rules/index.js';
 import { DEFAULT_ALLOW_IMPORTS } from '../../server/src/config/index.js';
 import { contracts } from './helpers.js';
 import { fileBomb, MAIN_PY, manifestFor, packageOf, skillPackage, zeroBomb, type RawEntry } from './packages.js';
@@ -9,7 +9,7 @@ import { fileBomb, MAIN_PY, manifestFor, packageOf, skillPackage, zeroBomb, type
 async function refusedWith(pkg: Buffer | Promise<Buffer>, rule: string, status = 400): Promise<void> {
   const bytes = await pkg;
   await assert.rejects(
-    async () => checkSkillFiles(await readPackage(bytes, contracts), DEFAULT_ALLOW_IMPORTS),
+    async () => checkSkillFiles(await readPackage(bytes, contracts, DEFAULT_SKILL_LIMITS), DEFAULT_ALLOW_IMPORTS),
     (error: unknown) => {
       assert.ok(error instanceof AppError, `an AppError, not ${String(error)}`);
       assert.equal(error.status, status, error.message);
@@ -23,11 +23,11 @@ const base = (extra: RawEntry[]): Promise<Buffer> => skillPackage('hostile', ext
 
 describe('package extraction', () => {
   it('reads a well-formed package, at its root or in one top-level folder', async () => {
-    const source = await readPackage(await skillPackage('fine', [{ name: 'data/', type: 'directory' }, { name: 'data/words.txt', data: 'a b\n' }]), contracts);
+    const source = await readPackage(await skillPackage('fine', [{ name: 'data/', type: 'directory' }, { name: 'data/words.txt', data: 'a b\n' }]), contracts, DEFAULT_SKILL_LIMITS);
     assert.equal(source.manifest.name, 'fine');
     assert.deepEqual(Object.keys(source.files).sort(), ['data/words.txt', 'main.py']);
     const wrapped = await packageOf([{ name: 'fine/', type: 'directory' }, { name: 'fine/manifest.yaml', data: manifestFor('fine') }, { name: 'fine/main.py', data: MAIN_PY }]);
-    assert.deepEqual(Object.keys((await readPackage(wrapped, contracts)).files), ['main.py']);
+    assert.deepEqual(Object.keys((await readPackage(wrapped, contracts, DEFAULT_SKILL_LIMITS)).files), ['main.py']);
   });
 
   it('refuses ../ entries', () => refusedWith(base([{ name: '../escape.py', data: 'x = 1\n' }]), 'path-traversal'));
@@ -63,12 +63,12 @@ describe('package extraction', () => {
   });
   it('refuses a package whose files add up past the unpacked bound', async () => {
     const bytes = await skillPackage('big', [{ name: 'a.txt', data: 'a'.repeat(1024) }, { name: 'b.txt', data: 'b'.repeat(1024) }]);
-    await assert.rejects(unpackPackage(bytes, { maxPackageBytes: 1 << 20, maxEntries: 10, maxUnpackedBytes: 1500, maxFileBytes: 1 << 20 }), (e: unknown) =>
+    await assert.rejects(unpackPackage(bytes, { ...DEFAULT_SKILL_LIMITS, max_entries: 10, max_unpacked_bytes: 1500 }), (e: unknown) =>
       e instanceof AppError && e.details.rule === 'unpacked-too-large');
   });
   it('refuses a manifest whose name is not a skill name', async () => {
     const bad = await packageOf([{ name: 'manifest.yaml', data: manifestFor('x').replace('name: x', 'name: ../x') }, { name: 'main.py', data: MAIN_PY }]);
-    await assert.rejects(readPackage(bad, contracts), (e: unknown) => e instanceof AppError && e.code === 'validation_failed' && /manifest\.json/.test(e.message));
+    await assert.rejects(readPackage(bad, contracts, DEFAULT_SKILL_LIMITS), (e: unknown) => e instanceof AppError && e.code === 'validation_failed' && /manifest\.json/.test(e.message));
   });
   it('refuses what is not a .tar.gz with 400, not 500', async () => {
     await refusedWith(Promise.resolve(Buffer.from('not gzip at all')), 'malformed-package');

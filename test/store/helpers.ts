@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
 import { DEFAULT_ALLOW_IMPORTS } from '../../server/src/config/index.js';
+import { DEFAULT_SKILL_LIMITS } from '../../server/src/skill-rules/index.js';
 import { loadContracts } from '../../server/src/contracts/index.js';
 import type { Decision, Review } from '../../server/src/control/types.js';
 import type { SkillFiles, SkillSource } from '../../server/src/skill.js';
@@ -47,7 +48,7 @@ export async function tempDataDir(): Promise<string> {
 /** `preinstall`: the names, or 'all' for the default (every bundled skill). */
 export function openTestStore(dataDir: string, preinstall: string[] | 'all' = [], control = standInControl()): Promise<SkillStore> {
   return openSkillStore({
-    config: { data_dir: dataDir, registry: { url: path.join(dataDir, 'registry'), ...(preinstall === 'all' ? {} : { preinstall }) } },
+    config: { data_dir: dataDir, registry: { url: path.join(dataDir, 'registry'), ...(preinstall === 'all' ? {} : { preinstall }) }, store: DEFAULT_SKILL_LIMITS },
     contracts,
     control,
     policy,

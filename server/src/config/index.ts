@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Contract, Contracts } from '../contracts/index.js';
+import { DEFAULT_SKILL_LIMITS } from '../skill-rules/index.js';
 
 /** The configuration file as contracts/config.json describes it: every key optional. */
 export type ConfigFile = Contract<'config.json'>;
@@ -46,7 +47,7 @@ export function defaultConfig(): Config {
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'runc', pool: { size: 2 } },
+    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'runc', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
@@ -54,9 +55,10 @@ export function defaultConfig(): Config {
       queue: 64,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
-    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144 },
+    control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
     runs: { retention_ms: 24 * 3600 * 1000, callback_allow_cidrs: [], callback_attempts: 5, callback_backoff_ms: 1000, callback_timeout_ms: 10000 },
+    store: { ...DEFAULT_SKILL_LIMITS },
   };
 }
 

@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import { ValidationError } from '../errors.js';
 import { CONTRACTS_DIR } from '../paths.js';
 import type { components } from './types.gen.js';
+import { UserSchemas } from './user-schemas.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -21,10 +22,11 @@ export type Contract<Id extends SchemaId> = Schemas[Id extends `${infer Name}.js
 export interface Contracts {
   /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match; else `value`, typed by its schema. */
   assert<Id extends SchemaId>(schemaId: Id, value: unknown, what?: string): Contract<Id>;
-  /** True when `value` matches the contract (no error thrown): for checking what the service itself produces. */
-  matches(schemaId: SchemaId, value: unknown): boolean;
-  /** Compiles an ad-hoc schema (a skill's input_schema or output_schema); cached by identity. */
-  compile(schema: object): ValidateFunction;
+  /**
+   * Compiles an author's schema (a skill's input_schema or output_schema, named by `field`) under the
+   * bounds of user-schemas.ts; cached by digest. Throws ValidationError (400) naming the problem.
+   */
+  compile(schema: unknown, field: string): ValidateFunction;
   /** The raw schema documents, by $id, for the OpenAPI document. */
   readonly schemas: ReadonlyMap<string, object>;
 }
@@ -49,10 +51,8 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   // ajv compiles on first use: compile every contract now, so one that strict mode refuses stops the
   // start instead of turning a request into a 500.
   for (const id of schemas.keys()) ajv.getSchema(id);
-  // A separate, lenient instance for skill-supplied schemas: they are user data, not our contract.
-  const userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
-  addFormats(userAjv);
-  const userCache = new WeakMap<object, ValidateFunction>();
+  // A separate instance for skill-supplied schemas: they are user data, not our contract.
+  const userSchemas = new UserSchemas();
   const validator = (schemaId: string): ValidateFunction => {
     const validate = ajv.getSchema(schemaId);
     if (!validate) throw new Error(`unknown contract ${schemaId}`);
@@ -69,14 +69,6 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
       // ajv has just checked `value` against the schema this type was generated from.
       return value as Contract<Id>;
     },
-    matches: (schemaId, value) => validator(schemaId)(value) === true,
-    compile(schema: object): ValidateFunction {
-      let validate = userCache.get(schema);
-      if (!validate) {
-        validate = userAjv.compile(schema);
-        userCache.set(schema, validate);
-      }
-      return validate;
-    },
+    compile: (schema, field) => userSchemas.compile(schema, field),
   };
 }

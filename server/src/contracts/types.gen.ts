@@ -467,6 +467,10 @@ export interface components {
                 pool?: {
                     size?: number;
                 };
+                /** @description a result frame larger than this ends the run as failed (ResultTooLarge) */
+                result_max_bytes?: number;
+                /** @description a result nested deeper than this ends the run as failed (ResultTooDeep) */
+                result_max_depth?: number;
             };
             limits?: {
                 defaults?: components["schemas"]["limits"];
@@ -488,6 +492,8 @@ export interface components {
                 allow_capabilities?: ("processes" | "sockets")[];
                 max_files?: number;
                 max_code_bytes?: number;
+                /** @description work budget of one review (parser operations and tree nodes, never time); past it the review escalates */
+                max_review_work?: number;
             };
             audit?: {
                 rotate_bytes?: number;
@@ -502,6 +508,19 @@ export interface components {
                 /** @description the wait before the second attempt; it doubles with each one */
                 callback_backoff_ms?: number;
                 callback_timeout_ms?: number;
+            };
+            /** @description bounds of a skill on its way in (create, generate, install) and on disk; the store reads back whatever they let in */
+            store?: {
+                /** @description compressed size of a package (upload or registry download) */
+                max_package_bytes?: number;
+                /** @description files of one skill, manifest included (a package's folder entries count too) */
+                max_entries?: number;
+                /** @description sum of a skill's file sizes, manifest included */
+                max_unpacked_bytes?: number;
+                /** @description size of one file */
+                max_file_bytes?: number;
+                /** @description size of manifest.yaml as the store writes it */
+                max_manifest_bytes?: number;
             };
         };
         /** POST /v1/skills/create body: the manifest fields at top level, the entrypoint's source in `code`, more files in `files` */

@@ -5,7 +5,7 @@ import { type Report, SourceText } from './context.js';
 import { checkAttributes } from './attributes.js';
 import { checkFlow } from './flow.js';
 import { checkImports, type ImportPolicy } from './modules.js';
-import { childByField, descendants, type PythonParser, type SyntaxNode } from './parse.js';
+import { childByField, descendants, type PythonParser, type SyntaxNode, type WorkBudget } from './parse.js';
 import { checkNameReads, collectNameReads } from './scope.js';
 import { checkParsedSource, checkText } from './source-checks.js';
 import { UNKNOWN, stringValue } from './strings.js';
@@ -20,8 +20,8 @@ export interface AnalysisContext {
   imports: ImportPolicy;
   allowBuiltins: ReadonlySet<string>;
   parser: PythonParser;
-  /** performance.now() time after which parses are abandoned. */
-  deadline: number;
+  /** The work the whole review may do; parses past it are abandoned. */
+  budget: WorkBudget;
 }
 
 /** An annotation string inside an annotation string inside …: three levels is more than any real hint. */
@@ -64,8 +64,9 @@ function checkAnnotationString(
   if (nesting > MAX_ANNOTATION_NESTING) return at('source-too-complex', 0, 'string annotations nested too deep');
   if (value.length > MAX_ANNOTATION_CHARS) return at('source-too-complex', 0, `a string annotation longer than ${MAX_ANNOTATION_CHARS} characters`);
   if (!checkText(value, at)) return;
-  const outcome = ctx.parser.parseShort(value, ctx.deadline);
-  if (outcome.kind !== 'tree') return at('source-too-complex', 0, 'the annotation could not be parsed within the budget');
+  const outcome = ctx.parser.parse(value, ctx.budget);
+  if (outcome.kind === 'over-budget') return at('review-budget', 0, `the review's work budget (${ctx.budget.limit} units) ran out here`);
+  if (outcome.kind !== 'tree') return at('source-too-complex', 0, 'the annotation nests deeper than the parser tree allows');
   const inner = new SourceText(source.file, value);
   checkParsedSource(value, outcome.root, outcome.errors, at);
   checkNameReads(collectNameReads(inner, outcome.root, at), ctx.allowBuiltins, at);

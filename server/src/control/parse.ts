@@ -2,8 +2,9 @@
 // real, maintained grammar of Python 3 (match, walrus, PEP 701 f-strings), it needs no native build
 // (the service installs from npm alone), it reports every ERROR and MISSING node instead of guessing,
 // and it is fast — measured on this machine: 30 ms to load once, about 0.4 ms per KiB of source
-// warm (a realistic 200-line skill in ~2 ms; a 256 KiB file in ~100-200 ms, parsed in slices that
-// give the event loop a turn), see scripts/bench-review.ts.
+// warm (a realistic 200-line skill in ~2 ms; a 256 KiB file in ~100-200 ms, off the main thread),
+// see scripts/bench-review.ts. Its work is counted, not timed (WorkBudget): the same source under
+// the same budget always gets the same outcome, however loaded the machine is.
 // The tree is copied into plain objects once, so the rules read JavaScript, not WASM memory, and the
 // WASM tree is freed at once.
 import { createRequire } from 'node:module';
@@ -25,8 +26,33 @@ export interface SyntaxNode {
 
 export type ParseOutcome =
   | { kind: 'tree'; root: SyntaxNode; errors: SyntaxNode[] }
-  | { kind: 'timeout' }
+  | { kind: 'over-budget' }
   | { kind: 'too-deep'; at: number };
+
+/**
+ * The work one review may do, in units of about one parser operation: tree-sitter checks its progress
+ * callback every 100 or so operations (a fixed count, not a time), and each tree node copied is one
+ * unit. Measured: a 256 KiB ordinary skill costs about 500,000; hostile shapes of the same size
+ * (bracket storms, 100,000-item literals) 1,100,000-1,500,000.
+ */
+export class WorkBudget {
+  private spentUnits = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Counts `units`; false once the budget is spent. */
+  spend(units: number): boolean {
+    this.spentUnits += units;
+    return this.spentUnits <= this.limit;
+  }
+
+  get spent(): number {
+    return this.spentUnits;
+  }
+}
+
+/** Operations between two calls of tree-sitter's progress callback (its OP_COUNT_PER_PARSER_CALLBACK_CHECK). */
+const OPERATIONS_PER_PROGRESS_CHECK = 100;
 
 /**
  * Deeper than CPython itself compiles (200 nested brackets, 100 indentation levels), well beyond
@@ -42,9 +68,6 @@ interface Names {
 }
 
 let loading: Promise<PythonParser> | null = null;
-
-/** How long one parse runs before the event loop gets a turn; a 200-line skill parses in one slice. */
-const SLICE_MS = 20;
 
 export class PythonParser {
   private constructor(private readonly language: Language, private readonly names: Names) {}
@@ -72,43 +95,25 @@ export class PythonParser {
   }
 
   /**
-   * Parses in slices of SLICE_MS: tree-sitter's progress callback pauses the parse, the event loop
-   * gets a turn, and the next call resumes where it stopped (measured: the same tree as one call).
-   * Past `deadline` (a performance.now() time) the parse is abandoned. Each parse has its own
-   * Parser (created in ~20 µs), so a paused parse can never be resumed by another review's text.
+   * One parse, abandoned once `budget` is spent (the progress callback cancels it). Synchronous: large
+   * sources are reviewed in a worker thread (review-pool.ts), never on the server's event loop. Each
+   * parse has its own Parser (created in ~20 µs).
    */
-  async parse(text: string, deadline: number): Promise<ParseOutcome> {
+  parse(text: string, budget: WorkBudget): ParseOutcome {
     const parser = new Parser();
     try {
       parser.setLanguage(this.language);
-      for (;;) {
-        const sliceEnd = Math.min(deadline, performance.now() + SLICE_MS);
-        const tree = parser.parse(text, null, { progressCallback: () => performance.now() > sliceEnd });
-        if (tree) return this.copy(tree);
-        if (performance.now() > deadline) return { kind: 'timeout' };
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      const tree = parser.parse(text, null, { progressCallback: () => !budget.spend(OPERATIONS_PER_PROGRESS_CHECK) });
+      return tree ? this.copy(tree, budget) : { kind: 'over-budget' };
     } finally {
       parser.delete();
     }
   }
 
-  /** One synchronous parse, for short texts only (string annotations, capped in length by the caller). */
-  parseShort(text: string, deadline: number): ParseOutcome {
-    const parser = new Parser();
-    try {
-      parser.setLanguage(this.language);
-      const tree = parser.parse(text, null, { progressCallback: () => performance.now() > deadline });
-      return tree ? this.copy(tree) : { kind: 'timeout' };
-    } finally {
-      parser.delete();
-    }
-  }
-
-  private copy(tree: Tree): ParseOutcome {
+  private copy(tree: Tree, budget: WorkBudget): ParseOutcome {
     const cursor = tree.walk();
     try {
-      return copyTree(cursor, this.names, tree.rootNode.hasError);
+      return copyTree(cursor, this.names, tree.rootNode.hasError, budget);
     } finally {
       cursor.delete();
       tree.delete();
@@ -132,7 +137,7 @@ function copyNode(cursor: TreeCursor, names: Names, withMissing: boolean, parent
 }
 
 /** Pre-order copy without recursion, so a hostile depth is measured before anything recurses on it. */
-function copyTree(cursor: TreeCursor, names: Names, hasError: boolean): ParseOutcome {
+function copyTree(cursor: TreeCursor, names: Names, hasError: boolean, budget: WorkBudget): ParseOutcome {
   const root = copyNode(cursor, names, hasError, null);
   const errors: SyntaxNode[] = [];
   let current = root;
@@ -141,6 +146,7 @@ function copyTree(cursor: TreeCursor, names: Names, hasError: boolean): ParseOut
     if (cursor.gotoFirstChild()) {
       depth++;
       if (depth > MAX_TREE_DEPTH) return { kind: 'too-deep', at: cursor.startIndex };
+      if (!budget.spend(1)) return { kind: 'over-budget' };
       const child = copyNode(cursor, names, hasError, current);
       current.children.push(child);
       current = child;
@@ -148,6 +154,7 @@ function copyTree(cursor: TreeCursor, names: Names, hasError: boolean): ParseOut
       for (;;) {
         if (current.type === 'ERROR' || current.missing) errors.push(current);
         if (cursor.gotoNextSibling()) {
+          if (!budget.spend(1)) return { kind: 'over-budget' };
           const sibling = copyNode(cursor, names, hasError, current.parent);
           current.parent?.children.push(sibling);
           current = sibling;

@@ -1,19 +1,20 @@
 // One review: the skill as a whole first (size before anything is read), then every Python file —
 // text checks, parse, source checks — then the rules over each parsed file with the imports of all of
-// them known, then the handler. Parses run in slices and the rules yield between passes, so the event
-// loop gets a turn every few tens of milliseconds; one time budget bounds every parse of the review.
+// them known, then the handler. One work budget (parser operations and tree nodes, never time) bounds
+// every parse of the review: past it the review ESCALATEs, the same way on any machine under any load.
 import { createHash } from 'node:crypto';
 import type { SkillFiles, SkillSource } from '../skill.js';
 import { analyseFile, type AnalysisContext, type ParsedFile } from './analysis.js';
 import { type Report, SourceText } from './context.js';
 import { ImportPolicy, SkillModules, importBindings } from './modules.js';
-import type { PythonParser } from './parse.js';
+import { type PythonParser, WorkBudget } from './parse.js';
 import { capFindings, decide, finding } from './rules.js';
 import { checkEntrypoint, checkHandler, checkPaths, checkRequests, checkSize, pythonFiles } from './skill-checks.js';
 import { checkParsedSource, checkText } from './source-checks.js';
 import type { ControlPolicy, Finding, Review } from './types.js';
 
-const DEFAULT_REVIEW_BUDGET_MS = 2000;
+/** Four times what an ordinary skill at the default max_code_bytes (256 KiB) needs (parse.ts). */
+export const DEFAULT_REVIEW_WORK = 2_000_000;
 /** Enough to show an author everything wrong with an honest skill; a hostile one gets a count. */
 const MAX_FINDINGS = 200;
 
@@ -45,23 +46,23 @@ function inReadingOrder(findings: Finding[]): Finding[] {
 }
 
 export async function reviewSkill(parser: PythonParser, skill: SkillSource, policy: ControlPolicy): Promise<Review> {
-  const deadline = performance.now() + (policy.max_review_ms ?? DEFAULT_REVIEW_BUDGET_MS);
+  const budget = new WorkBudget(policy.max_review_work ?? DEFAULT_REVIEW_WORK);
   const { manifest, files } = skill;
   const findings: Finding[] = [];
   const conclude = (): Review => ({ decision: decide(findings), findings: capFindings(inReadingOrder(findings), MAX_FINDINGS), digest: digestFiles(files) });
 
   if (!checkSize(files, policy, findings)) return conclude();
-  checkPaths(files, findings);
+  checkPaths(files, policy.allow_imports, findings);
   const entrypoint = checkEntrypoint(manifest, files, findings);
   checkRequests(manifest, policy.max_limits, findings);
 
-  const sources = pythonFiles(files);
+  const sources = pythonFiles(files, policy.allow_imports);
   const skillModules = new SkillModules(sources);
   const ctx: AnalysisContext = {
     imports: new ImportPolicy(policy.allow_imports, skillModules),
     allowBuiltins: new Set(policy.allow_builtins),
     parser,
-    deadline,
+    budget,
   };
   const seen = new Set<string>();
   const parsed: ParsedFile[] = [];
@@ -69,8 +70,8 @@ export async function reviewSkill(parser: PythonParser, skill: SkillSource, poli
     const source = new SourceText(file, files[file] as string);
     const report = reporterFor(source, findings, seen);
     if (!checkText(source.text, report)) continue;
-    const outcome = await parser.parse(source.text, deadline);
-    if (outcome.kind === 'timeout') report('source-too-complex', 0, 'the review budget ran out while parsing this file');
+    const outcome = parser.parse(source.text, budget);
+    if (outcome.kind === 'over-budget') report('review-budget', 0, `the review's work budget (${budget.limit} units) ran out while parsing this file: a human decides`);
     else if (outcome.kind === 'too-deep') report('source-too-complex', outcome.at, 'nested deeper than the parser tree allows');
     else {
       checkParsedSource(source.text, outcome.root, outcome.errors, report);

@@ -29,6 +29,7 @@ export const RULES = {
   'exception-object': 'block',
   // a human decides
   'limits-above-max': 'escalate',
+  'review-budget': 'escalate',
   'permission-requested': 'escalate',
   // runs, with the warning shown
   'unbounded-loop': 'warning',

@@ -2,27 +2,19 @@
 // manifest asks for (limits above the admin's maximum and permissions beyond the default escalate).
 import type { Limits } from '../config/index.js';
 import type { Manifest, SkillFiles } from '../skill.js';
+import { fileNameProblem, isImportableEntrypoint, MANIFEST_FILE, shadowedModules } from '../skill-rules/index.js';
 import type { SourceText } from './context.js';
 import { pythonName } from './modules.js';
 import { childByField, type SyntaxNode } from './parse.js';
 import { finding } from './rules.js';
 import type { ControlPolicy, Finding } from './types.js';
 
-const MANIFEST = 'manifest.yaml';
-const MAX_PATH_DEPTH = 8;
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/**
- * Data a skill may carry beside its Python sources: text formats only. Anything else could be code
- * Python loads without it being reviewed source (.pyc beside a .py, .so, .pth, .zip on the path).
- */
-const DATA_EXTENSIONS = new Set([
-  'txt', 'md', 'rst', 'json', 'jsonl', 'csv', 'tsv', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf', 'xml',
-  'html', 'htm', 'css', 'svg', 'tmpl', 'tpl', 'j2', 'jinja', 'dat',
-]);
+const MANIFEST = MANIFEST_FILE;
 
 /** The Python files of the skill, in canonical order: those the rest of the review parses. */
-export function pythonFiles(files: SkillFiles): string[] {
-  return Object.keys(files).filter((file) => file.endsWith('.py') && pathProblem(file) === null).sort();
+export function pythonFiles(files: SkillFiles, allowImports: readonly string[]): string[] {
+  const shadowed = shadowedModules(allowImports);
+  return Object.keys(files).filter((file) => file.endsWith('.py') && fileNameProblem(file, shadowed) === null).sort();
 }
 
 /** Size and count first: over the policy, nothing else is read. Returns false when the review must stop. */
@@ -41,30 +33,19 @@ export function checkSize(files: SkillFiles, policy: ControlPolicy, findings: Fi
   return true;
 }
 
-function pathProblem(file: string): string | null {
-  if (file.includes('\\')) return 'a backslash';
-  const segments = file.split('/');
-  if (segments.length > MAX_PATH_DEPTH) return `more than ${MAX_PATH_DEPTH} levels`;
-  const bad = segments.find((s) => !SEGMENT.test(s) || s === '__pycache__' || /^\.+$/.test(s));
-  if (bad !== undefined) return bad === '' ? 'an empty segment (absolute or doubled slash)' : `the segment ${JSON.stringify(bad)}`;
-  const name = segments[segments.length - 1] as string;
-  const dot = name.lastIndexOf('.');
-  if (dot <= 0 || name.endsWith('.py')) return null;
-  const extension = name.slice(dot + 1).toLowerCase();
-  return DATA_EXTENSIONS.has(extension) ? null : `the extension .${extension}, neither Python source nor a text data format`;
-}
-
-export function checkPaths(files: SkillFiles, findings: Finding[]): void {
+/** The store's own name rules (skill-rules/), so a skill the store accepts never fails here for its names. */
+export function checkPaths(files: SkillFiles, allowImports: readonly string[], findings: Finding[]): void {
+  const shadowed = shadowedModules(allowImports);
   for (const file of Object.keys(files).sort()) {
-    const problem = pathProblem(file);
-    if (problem) findings.push(finding('path-invalid', `${JSON.stringify(file)}: ${problem}; a skill holds plain relative .py and text data paths`));
+    const problem = fileNameProblem(file, shadowed);
+    if (problem) findings.push(finding('path-invalid', `${JSON.stringify(file)}: ${problem}`));
   }
 }
 
 /** The entrypoint must be one of the skill's Python files. Returns it, or null after a finding. */
 export function checkEntrypoint(manifest: Manifest, files: SkillFiles, findings: Finding[]): string | null {
   const entry = manifest.entrypoint;
-  if (typeof entry === 'string' && entry.endsWith('.py') && pathProblem(entry) === null && Object.hasOwn(files, entry)) return entry;
+  if (typeof entry === 'string' && isImportableEntrypoint(entry) && Object.hasOwn(files, entry)) return entry;
   findings.push(finding('entrypoint-missing', `the entrypoint ${JSON.stringify(entry)} is not a Python file of the skill`, { file: MANIFEST, line: null, column: null }));
   return null;
 }

@@ -28,6 +28,6 @@ export interface ControlPolicy {
   max_files: number;
   max_code_bytes: number;
   max_limits: import('../config/index.js').Limits;
-  /** Wall-clock budget of one review; a source that takes longer to parse is refused. Default 2000. */
-  max_review_ms?: number;
+  /** Work budget of one review (parse.ts WorkBudget units); past it the review escalates. Default 2,000,000. */
+  max_review_work?: number;
 }

@@ -8,9 +8,10 @@ import type { Contract, Contracts } from '../contracts/index.js';
 import type { ControlPolicy, Review } from '../control/index.js';
 import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
+import type { SkillLimits } from '../skill-rules/index.js';
 import {
-  DEFAULT_PACKAGE_LIMITS, packageDigest, readPackage, refusePrototypeKeys,
-  type PackageLimits, type SkillRecord, type SkillRegistry, type SkillReviewer, type SkillStatus, type SkillStore, type SkillOrigin,
+  packageDigest, readPackage, refusePrototypeKeys,
+  type SkillRecord, type SkillRegistry, type SkillReviewer, type SkillStatus, type SkillStore, type SkillOrigin,
 } from '../store/index.js';
 import type { CallContext } from './run.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
@@ -35,7 +36,7 @@ export interface LifecycleDeps {
   audit: Pick<AuditLog, 'record'>;
   registry: SkillRegistry;
   contracts: Contracts;
-  packageLimits?: PackageLimits;
+  skillLimits: SkillLimits;
 }
 
 /** What an audit line says about an action, filled in as the action learns it. */
@@ -123,7 +124,7 @@ export class LifecycleService {
 
   async install(request: InstallRequest, call: CallContext): Promise<StoredSkillAnswer> {
     const { registry, contracts } = this.deps;
-    const limits = this.deps.packageLimits ?? DEFAULT_PACKAGE_LIMITS;
+    const limits = this.deps.skillLimits;
     const facts: AuditFacts = 'package' in request
       ? { details: { source: 'upload', bytes: request.package.length } }
       : { skill: request.name, version: request.version, details: { source: 'registry', registry: registry.location } };

@@ -96,7 +96,7 @@ export class RunService {
   private checkInput(skill: StoredSkill, input: unknown): void {
     const schema = skill.manifest.input_schema;
     if (!schema) return;
-    const validate = this.deps.contracts.compile(schema);
+    const validate = this.deps.contracts.compile(schema, 'input_schema');
     if (!validate(input)) {
       throw new ValidationError(`input does not match the input_schema of ${skill.record.name}`, { errors: describeErrors(validate.errors) });
     }
@@ -106,7 +106,7 @@ export class RunService {
   private checkOutput(skill: StoredSkill, outcome: RunOutcome): RunOutcome {
     const schema = skill.manifest.output_schema;
     if (!schema || outcome.status !== 'succeeded') return outcome;
-    const validate = this.deps.contracts.compile(schema);
+    const validate = this.deps.contracts.compile(schema, 'output_schema');
     if (validate(outcome.result)) return outcome;
     const problems = describeErrors(validate.errors).map((e) => `${e.path} ${e.message}`).join('; ');
     return { ...outcome, status: 'failed', result: null, error: { type: 'OutputSchemaViolation', message: `result does not match output_schema: ${problems}` } };

@@ -11,11 +11,11 @@ import { BUNDLED_SKILLS_DIR } from '../paths.js';
 import { SKILL_NAME_PATTERN } from '../skill.js';
 import { exists, moveFolder, readSkillFolder, writeSkillFolder } from './files.js';
 import type { StoreLayout } from './layout.js';
-import { MANIFEST_FILE } from './rules.js';
+import { MANIFEST_FILE } from '../skill-rules/index.js';
 import type { SkillRecord, SkillReviewer } from './types.js';
 
 export interface PreinstallDeps {
-  config: Pick<Config, 'registry'>;
+  config: Pick<Config, 'registry' | 'store'>;
   contracts: Contracts;
   control: SkillReviewer;
   policy: { controlPolicy(): ControlPolicy };
@@ -46,7 +46,7 @@ export async function preinstallBundled(deps: PreinstallDeps): Promise<SkillReco
       logger.warn('store: registry.preinstall names a skill that is not bundled', { skill: name, bundled: available });
       continue;
     }
-    const source = await readSkillFolder(path.join(dir, name), { contracts: deps.contracts, allowImports: policy.allow_imports, skipBytecodeCaches: true });
+    const source = await readSkillFolder(path.join(dir, name), { contracts: deps.contracts, allowImports: policy.allow_imports, limits: deps.config.store, skipBytecodeCaches: true });
     if (source.manifest.name !== name) {
       logger.warn('store: bundled skill folder and manifest name differ; not preinstalled', { folder: name, manifest: source.manifest.name });
       continue;

@@ -10,26 +10,8 @@ import tar from 'tar-stream';
 import type { Contracts } from '../contracts/index.js';
 import { AppError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
+import { canonicalPath, checkContent, duplicateKey, MANIFEST_FILE, refusal, SizeTally, type SkillLimits } from '../skill-rules/index.js';
 import { parseManifest } from './manifest.js';
-import { canonicalPath, checkContent, duplicateKey, MANIFEST_FILE, refusal } from './rules.js';
-
-export interface PackageLimits {
-  /** Compressed size of a package (an upload or a registry download). */
-  maxPackageBytes: number;
-  /** Tar entries, folders included. */
-  maxEntries: number;
-  /** Sum of the file sizes once unpacked. */
-  maxUnpackedBytes: number;
-  /** Size of one file. */
-  maxFileBytes: number;
-}
-
-export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
-  maxPackageBytes: 8 * 1024 * 1024,
-  maxEntries: 256,
-  maxUnpackedBytes: 16 * 1024 * 1024,
-  maxFileBytes: 2 * 1024 * 1024,
-};
 
 /** Entry types a tar may hold and why each but the first two is refused. */
 const REFUSED_TYPES: Record<string, { rule: string; what: string }> = {
@@ -41,18 +23,18 @@ const REFUSED_TYPES: Record<string, { rule: string; what: string }> = {
 };
 
 class EntryJudge {
-  private entries = 0;
-  private unpackedBytes = 0;
+  private readonly tally: SizeTally;
   private readonly seen = new Map<string, string>();
   readonly files = new Map<string, Buffer>();
 
-  constructor(private readonly limits: PackageLimits) {}
+  constructor(limits: SkillLimits) {
+    this.tally = new SizeTally(limits);
+  }
 
   /** Decides on an entry from its header alone; returns its canonical name, or null for a folder. */
   admit(header: tar.Header): string | null {
-    if (++this.entries > this.limits.maxEntries) {
-      throw new PayloadTooLargeError(`package has more than ${this.limits.maxEntries} entries`, { rule: 'too-many-entries', limit: this.limits.maxEntries });
-    }
+    // Folders count too: a package of nothing but folder entries is still bounded.
+    this.tally.entry();
     const type = header.type ?? 'file';
     if (type !== 'file' && type !== 'directory') {
       const refused = REFUSED_TYPES[type] ?? { rule: 'entry-type', what: `a ${type} entry` };
@@ -68,16 +50,15 @@ class EntryJudge {
     if (earlier !== undefined) throw refusal('duplicate-entry', `${header.name} and ${earlier} name the same entry`, header.name);
     this.seen.set(key, header.name);
     if (type === 'directory') return null;
-    const size = header.size ?? 0;
-    if (size > this.limits.maxFileBytes) {
-      throw new PayloadTooLargeError(`${name} is ${size} bytes, more than ${this.limits.maxFileBytes}`, { rule: 'file-too-large', path: name, limit: this.limits.maxFileBytes });
-    }
-    this.unpackedBytes += size;
-    if (this.unpackedBytes > this.limits.maxUnpackedBytes) {
-      throw new PayloadTooLargeError(`package unpacks to more than ${this.limits.maxUnpackedBytes} bytes`, { rule: 'unpacked-too-large', limit: this.limits.maxUnpackedBytes });
-    }
+    this.tally.file(name, header.size ?? 0, isManifestEntry(name));
     return name;
   }
+}
+
+/** manifest.yaml at the package root or in its one top-level folder (packageToSource takes either). */
+function isManifestEntry(name: string): boolean {
+  const segments = name.split('/');
+  return segments.length <= 2 && segments[segments.length - 1] === MANIFEST_FILE;
 }
 
 /** Reads one entry's data, never more than its header announced (the parser enforces that too). */
@@ -106,12 +87,12 @@ function drainedOrClosed(stream: tar.Extract): Promise<void> {
 }
 
 /** Unpacks a .tar.gz into memory (canonical name -> bytes) under the limits; throws 400/413 naming the rule. */
-export async function unpackPackage(gzipped: Uint8Array, limits: PackageLimits = DEFAULT_PACKAGE_LIMITS): Promise<Map<string, Buffer>> {
-  if (gzipped.length > limits.maxPackageBytes) {
-    throw new PayloadTooLargeError(`package is larger than ${limits.maxPackageBytes} bytes`, { rule: 'package-too-large', limit: limits.maxPackageBytes });
+export async function unpackPackage(gzipped: Uint8Array, limits: SkillLimits): Promise<Map<string, Buffer>> {
+  if (gzipped.length > limits.max_package_bytes) {
+    throw new PayloadTooLargeError(`package is larger than ${limits.max_package_bytes} bytes`, { rule: 'package-too-large', limit: limits.max_package_bytes });
   }
   // Tar headers and padding come on top of the file data: at most 1.5 KiB per entry (header, PAX).
-  const maxInflated = limits.maxUnpackedBytes + limits.maxEntries * 1536 + 10240;
+  const maxInflated = limits.max_unpacked_bytes + limits.max_entries * 1536 + 10240;
   const judge = new EntryJudge(limits);
   const extract = tar.extract();
   let failure: unknown;
@@ -168,7 +149,7 @@ function asPackageError(error: unknown): AppError {
  * The skill a package holds: manifest.yaml at the package root, or inside its one top-level folder
  * (`tar czf x.tar.gz word-count/`). Returns text files; the caller applies the skill file rules.
  */
-export function packageToSource(unpacked: Map<string, Buffer>, contracts: Contracts): SkillSource {
+export function packageToSource(unpacked: Map<string, Buffer>, contracts: Contracts, limits: SkillLimits): SkillSource {
   let entries = [...unpacked];
   if (!unpacked.has(MANIFEST_FILE)) {
     const tops = new Set(entries.map(([name]) => name.split('/')[0]));
@@ -185,10 +166,10 @@ export function packageToSource(unpacked: Map<string, Buffer>, contracts: Contra
     if (name === MANIFEST_FILE) manifestText = text;
     else files[name] = text;
   }
-  return { manifest: parseManifest(manifestText, contracts, MANIFEST_FILE), files };
+  return { manifest: parseManifest(manifestText, contracts, limits, MANIFEST_FILE), files };
 }
 
 /** unpackPackage + packageToSource. */
-export async function readPackage(gzipped: Uint8Array, contracts: Contracts, limits: PackageLimits = DEFAULT_PACKAGE_LIMITS): Promise<SkillSource> {
-  return packageToSource(await unpackPackage(gzipped, limits), contracts);
+export async function readPackage(gzipped: Uint8Array, contracts: Contracts, limits: SkillLimits): Promise<SkillSource> {
+  return packageToSource(await unpackPackage(gzipped, limits), contracts, limits);
 }

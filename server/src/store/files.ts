@@ -8,7 +8,7 @@ import type { Contracts } from '../contracts/index.js';
 import type { SkillSource } from '../skill.js';
 import { fsyncDir } from '../durable/index.js';
 import { parseManifest, renderManifest } from './manifest.js';
-import { checkSkillFiles, MANIFEST_FILE, refusal } from './rules.js';
+import { checkContent, checkSkillFiles, MANIFEST_FILE, refusal, SizeTally, type SkillLimits } from '../skill-rules/index.js';
 
 export const FILE_MODE = 0o644;
 export const FOLDER_MODE = 0o755;
@@ -59,20 +59,16 @@ export async function writeSkillFolder(dir: string, source: SkillSource): Promis
 export interface ReadFolderOptions {
   contracts: Contracts;
   allowImports: readonly string[];
+  limits: SkillLimits;
   /** Skip __pycache__ folders (a bundled skill someone ran locally); a package that has one is refused instead. */
   skipBytecodeCaches?: boolean;
-  maxFiles?: number;
-  maxBytes?: number;
 }
 
 /** Reads a skill folder (manifest and files) and applies the package rules to it. Links and special files are refused. */
 export async function readSkillFolder(dir: string, options: ReadFolderOptions): Promise<SkillSource> {
-  const maxFiles = options.maxFiles ?? 1000;
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const tally = new SizeTally(options.limits);
   const files: Record<string, string> = {};
   let manifestText: string | undefined;
-  let count = 0;
-  let bytes = 0;
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(path.join(dir, relative), { withFileTypes: true });
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -83,18 +79,37 @@ export async function readSkillFolder(dir: string, options: ReadFolderOptions): 
         continue;
       }
       if (!entry.isFile()) throw refusal('not-a-regular-file', `${childRelative} is a link or a special file`, childRelative);
-      if (++count > maxFiles) throw refusal('too-many-files', `${dir} holds more than ${maxFiles} files`, childRelative);
-      const content = await readFile(path.join(dir, childRelative), 'utf8');
-      bytes += Buffer.byteLength(content);
-      if (bytes > maxBytes) throw refusal('too-large', `${dir} holds more than ${maxBytes} bytes`, childRelative);
+      tally.entry();
+      // Sized before it is read: a file grown on disk is refused without being loaded whole.
+      tally.file(childRelative, (await lstat(path.join(dir, childRelative))).size, childRelative === MANIFEST_FILE);
+      const content = checkContent(childRelative, await readFile(path.join(dir, childRelative)));
       if (childRelative === MANIFEST_FILE) manifestText = content;
       else files[childRelative] = content;
     }
   };
   await walk('');
   if (manifestText === undefined) throw refusal('missing-manifest', `${dir} has no ${MANIFEST_FILE}`, MANIFEST_FILE);
-  const manifest = parseManifest(manifestText, options.contracts, MANIFEST_FILE);
+  const manifest = parseManifest(manifestText, options.contracts, options.limits, MANIFEST_FILE);
   return checkSkillFiles({ manifest, files }, options.allowImports);
+}
+
+/**
+ * What a skill folder looks like on disk without reading a byte of it: every entry's path, type,
+ * size, inode and change times. A file rewritten, replaced, added or removed changes it.
+ */
+export async function folderSignature(dir: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, relative), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      const info = await lstat(path.join(dir, child), { bigint: true });
+      parts.push(`${child}\0${info.mode}\0${info.size}\0${info.ino}\0${info.mtimeNs}\0${info.ctimeNs}`);
+      if (entry.isDirectory()) await walk(child);
+    }
+  };
+  await walk('');
+  return parts.join('\n');
 }
 
 /** Moves a folder with one rename (same file system) and makes both parents' entries durable. */

@@ -13,24 +13,33 @@ import type { ControlPolicy } from '../control/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
 import { preinstallBundled } from './bundled.js';
-import { exists, moveFolder, moveSkillFolder, readSkillFolder, removeFolder, writeSkillFolder } from './files.js';
+import { exists, folderSignature, moveFolder, moveSkillFolder, readSkillFolder, removeFolder, writeSkillFolder } from './files.js';
+import { renderManifest } from './manifest.js';
 import { readInstalled, recordKey, writeInstalled } from './installed.js';
 import { StoreLayout } from './layout.js';
 import { StoreLock } from './lock.js';
 import { reconcile } from './reconcile.js';
-import { checkSkillFiles } from './rules.js';
+import { checkSkillFiles, MANIFEST_FILE, SizeTally } from '../skill-rules/index.js';
 import type { CommitMeta, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
 
 export type * from './types.js';
 
 export interface SkillStoreDeps {
-  config: Pick<Config, 'data_dir' | 'registry'>;
+  config: Pick<Config, 'data_dir' | 'registry' | 'store'>;
   contracts: Contracts;
   control: SkillReviewer;
   policy: { controlPolicy(): ControlPolicy };
   logger: Logger;
   /** Where bundled skills come from (tests point it elsewhere); default: the project's skills/. */
   bundledDir?: string;
+  /** Keep skills read from disk in memory while their folder is unchanged (default true; the bench turns it off to compare). */
+  memoryCache?: boolean;
+}
+
+/** A skill as last read from its folder, with the folder's signature then. */
+interface CachedRead {
+  signature: string;
+  source: SkillSource;
 }
 
 /** A staging folder under _tmp/ with the checked skill it holds. */
@@ -55,6 +64,7 @@ class FileSkillStore implements SkillStore {
   private records = new Map<string, SkillRecord>();
   private readonly lock: StoreLock;
   private readonly watchers = new Set<() => void>();
+  private readonly reads = new Map<string, CachedRead>();
 
   constructor(
     private readonly layout: StoreLayout,
@@ -90,14 +100,33 @@ class FileSkillStore implements SkillStore {
     return this.list().filter((r) => r.name === name).sort((a, b) => semver.rcompare(a.version, b.version))[0];
   }
 
+  /**
+   * Reads a skill from its folder, or from memory when the folder's signature (names, sizes, inodes,
+   * change times) is the one it had when last read: a file changed on disk is read again, and its new
+   * digest is what the run's second look compares.
+   */
   async read(record: SkillRecord): Promise<StoredSkill> {
     const folder = this.layout.folderOf(record.name, record.version, record.status);
-    const source = await readSkillFolder(folder, { contracts: this.deps.contracts, allowImports: this.allowImports() });
+    const allowImports = this.allowImports();
+    const signature = this.deps.memoryCache === false ? null : `${JSON.stringify(allowImports)}\n${await folderSignature(folder)}`;
+    const cached = this.reads.get(folder);
+    if (signature !== null && cached?.signature === signature) return { ...structuredClone(cached.source), record };
+    const source = await readSkillFolder(folder, { contracts: this.deps.contracts, allowImports, limits: this.deps.config.store });
+    if (signature !== null) this.reads.set(folder, { signature, source: structuredClone(source) });
     return { ...source, record };
   }
 
   async stage(source: SkillSource): Promise<StagedSkill> {
-    const checked = checkSkillFiles(source, this.allowImports());
+    // Schemas that would stall or crash a run are refused before anything is stored; first, as their
+    // size bound also bounds the time the manifest takes to render just below.
+    for (const field of ['input_schema', 'output_schema'] as const) {
+      if (source.manifest[field] !== undefined) this.deps.contracts.compile(source.manifest[field], field);
+    }
+    // The same bounds readSkillFolder applies: what is staged here can always be read back.
+    const tally = new SizeTally(this.deps.config.store);
+    tally.entry();
+    tally.file(MANIFEST_FILE, Buffer.byteLength(renderManifest(source.manifest), 'utf8'), true);
+    const checked = checkSkillFiles(source, this.allowImports(), tally);
     const dir = this.layout.temporary('stage');
     try {
       await writeSkillFolder(dir, checked);
@@ -160,6 +189,7 @@ class FileSkillStore implements SkillStore {
       // Folder first, record second: a crash between leaves the folder where the old record does not
       // look, and reconcile moves it back (the change was never acknowledged).
       if (from !== to) await moveSkillFolder(from, to);
+      this.reads.delete(from);
       const next = new Map(this.records).set(key, record);
       try {
         await writeInstalled(this.layout.installedFile, next.values());
@@ -184,6 +214,7 @@ class FileSkillStore implements SkillStore {
       await writeInstalled(this.layout.installedFile, next.values());
       this.publish(next);
       for (const record of doomed) {
+        this.reads.delete(this.layout.folderOf(record.name, record.version, record.status));
         await removeFolder(this.layout.folderOf(record.name, record.version, record.status), this.layout.temporary('trash'));
       }
       return doomed.sort(byNameThenVersion).map((r) => ({ name: r.name, version: r.version }));
@@ -223,7 +254,7 @@ export async function openSkillStore(deps: SkillStoreDeps): Promise<SkillStore> 
   return store;
 }
 
-export { DEFAULT_PACKAGE_LIMITS, readPackage, type PackageLimits } from './extract.js';
+export { readPackage } from './extract.js';
 export { refusePrototypeKeys } from './manifest.js';
 export { packSkill } from './pack.js';
 export { openRegistry, packageDigest, type RegistryEntry, type SkillRegistry } from './registry.js';

@@ -4,9 +4,8 @@
 import YAML from 'yaml';
 import type { Contracts } from '../contracts/index.js';
 import type { Manifest } from '../skill.js';
-import { refusal } from './rules.js';
+import { refusal, SizeTally, type SkillLimits } from '../skill-rules/index.js';
 
-export const MAX_MANIFEST_BYTES = 64 * 1024;
 const MAX_ALIASES = 32;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -23,10 +22,8 @@ export function refusePrototypeKeys(value: unknown, where: string, trail = ''): 
   }
 }
 
-export function parseManifest(text: string, contracts: Contracts, where = 'manifest.yaml'): Manifest {
-  if (Buffer.byteLength(text, 'utf8') > MAX_MANIFEST_BYTES) {
-    throw refusal('manifest-too-large', `${where} is larger than ${MAX_MANIFEST_BYTES} bytes`, where);
-  }
+export function parseManifest(text: string, contracts: Contracts, limits: SkillLimits, where = 'manifest.yaml'): Manifest {
+  new SizeTally(limits).file(where, Buffer.byteLength(text, 'utf8'), true);
   const document = YAML.parseDocument(text, { schema: 'core', customTags: [], uniqueKeys: true, prettyErrors: false });
   const problems = [...document.errors, ...document.warnings];
   if (problems.length > 0) {

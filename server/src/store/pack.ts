@@ -6,7 +6,7 @@ import tar from 'tar-stream';
 import type { SkillSource } from '../skill.js';
 import { FILE_MODE } from './files.js';
 import { renderManifest } from './manifest.js';
-import { MANIFEST_FILE } from './rules.js';
+import { MANIFEST_FILE } from '../skill-rules/index.js';
 
 const EPOCH = new Date(0);
 

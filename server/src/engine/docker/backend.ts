@@ -8,10 +8,12 @@ import type { Limits, RunJob, RunOptions, RunOutcome, SandboxBackend } from '../
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
+import type { ResultBounds } from './outcome.js';
 import { WarmPool } from './pool.js';
 
 const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
+export const DEFAULT_RESULT_BOUNDS: ResultBounds = { maxBytes: 1048576, maxDepth: 128 };
 
 export interface DockerBackendOptions {
   image: string;
@@ -23,6 +25,8 @@ export interface DockerBackendOptions {
   instanceId: string;
   socketPath?: string;
   logger?: EngineLogger;
+  /** How large and deep a result may be; past them the run is `failed` (ResultTooLarge, ResultTooDeep). */
+  resultBounds?: ResultBounds;
   /** Containers started ahead of runs (README "Speed"); without it, or with size 0, every run starts its own. */
   pool?: {
     size: number;
@@ -46,6 +50,7 @@ export class DockerBackend implements SandboxBackend {
   private readonly settings: SandboxSettings;
   private readonly logger: EngineLogger;
   private readonly pool: WarmPool | null;
+  private readonly resultBounds: ResultBounds;
   /** Runs in progress and containers still being removed after their run answered. */
   private readonly runs = new Set<Promise<unknown>>();
   private closed = false;
@@ -56,13 +61,14 @@ export class DockerBackend implements SandboxBackend {
     this.docker = new Docker(dockerOptions);
     this.settings = { image: options.image, runtime: options.runtime ?? 'runc', instanceId: options.instanceId, dataDir: options.dataDir };
     this.logger = options.logger ?? silentLogger;
+    this.resultBounds = options.resultBounds ?? DEFAULT_RESULT_BOUNDS;
     const context = { docker: this.docker, settings: this.settings, logger: this.logger };
     this.pool = options.pool && options.pool.size > 0 ? new WarmPool(context, options.pool) : null;
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.closed) throw new UnavailableError('the sandbox backend is shutting down', 5);
-    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool }, job, options);
+    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool, resultBounds: this.resultBounds }, job, options);
     const outcome = containerRun.execute();
     const settled = Promise.allSettled([outcome, containerRun.removed]);
     this.runs.add(settled);

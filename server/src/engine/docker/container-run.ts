@@ -9,7 +9,7 @@ import type { RunJob, RunOptions, RunOutcome } from '../types.js';
 import { runContainerOptions, type SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
 import { engineError } from './engine-errors.js';
-import { classify, EXIT_KILLED, type KillReason } from './outcome.js';
+import { classify, EXIT_KILLED, type KillReason, type ResultBounds } from './outcome.js';
 import { RunOutput } from './output.js';
 import type { WarmPool } from './pool.js';
 import { StartedContainer } from './started-container.js';
@@ -24,6 +24,7 @@ export interface ContainerRunContext {
   logger: EngineLogger;
   /** Where started containers wait for runs; null: each run starts its own. */
   pool: WarmPool | null;
+  resultBounds: ResultBounds;
 }
 
 // After an answer at the frame, the removal waits a moment: by then the harness has exited on its
@@ -72,7 +73,7 @@ export class ContainerRun {
       this.answeredAtFrame = output.frame !== null && this.killedFor === null;
       const exitCode = this.answeredAtFrame ? null : await sandbox.exitCode();
       const oomKilled = exitCode === EXIT_KILLED && this.killedFor === null && output.frame === null && (await sandbox.oomKilled());
-      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs });
+      return classify({ limits: this.job.limits, output, exitCode, killedFor: this.killedFor, oomKilled, durationMs, resultBounds: this.context.resultBounds });
     } catch (error) {
       throw engineError(error, this.context.settings.image);
     } finally {

@@ -75,6 +75,31 @@ export class FrameScanner {
   }
 }
 
+/**
+ * How deep the JSON text nests, read without parsing it (linear, no recursion), stopping once past
+ * `stopAbove`: a result is bounded before anything that recurses (JSON.stringify, ajv) meets it.
+ */
+export function jsonTextDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // a backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > stopAbove) return deepest;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

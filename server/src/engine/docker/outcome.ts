@@ -1,7 +1,13 @@
 // What a finished container run means for the user: the SPEC §3 status, result and error.
 import type { Limits, RunOutcome } from '../types.js';
 import type { CollectedOutput } from './output.js';
-import { parseFrame, type HarnessFrame } from './frame.js';
+import { jsonTextDepth, parseFrame, type HarnessFrame } from './frame.js';
+
+/** How large and how deep a result may be (config `sandbox.result_max_bytes`, `sandbox.result_max_depth`). */
+export interface ResultBounds {
+  maxBytes: number;
+  maxDepth: number;
+}
 
 /** Why we killed the container ourselves, if we did. */
 export type KillReason = 'timeout' | 'output';
@@ -15,6 +21,7 @@ export interface RunFacts {
   /** The engine's word that the kernel's OOM killer struck (read only when the exit says "killed"). */
   oomKilled: boolean;
   durationMs: number;
+  resultBounds: ResultBounds;
 }
 
 /** 128 + SIGKILL: how the init process reports a child killed by the OOM killer or by us. */
@@ -53,10 +60,24 @@ function harnessExitCode(frame: HarnessFrame | null): number | null {
   return frame.ok ? 0 : 1;
 }
 
+/** A result past the bounds is the skill's failure, decided on the frame's text before it is parsed. */
+function oversizedResult(text: string, bounds: ResultBounds): Verdict | null {
+  if (text.length > bounds.maxBytes) {
+    return failed('ResultTooLarge', `the skill's result is ${text.length} bytes of JSON, more than the limit of ${bounds.maxBytes}`);
+  }
+  // The frame itself is one level: {"ok": true, "result": …}.
+  if (jsonTextDepth(text, bounds.maxDepth + 1) > bounds.maxDepth + 1) {
+    return failed('ResultTooDeep', `the skill's result nests deeper than the limit of ${bounds.maxDepth} levels`);
+  }
+  return null;
+}
+
 export function classify(facts: RunFacts): RunOutcome {
-  const frame = facts.output.frame === null ? null : parseFrame(facts.output.frame);
+  const text = facts.output.frame;
+  const oversized = text === null || facts.killedFor !== null ? null : oversizedResult(text, facts.resultBounds);
+  const frame = text === null || oversized ? null : parseFrame(text);
   return {
-    ...verdict(facts, frame),
+    ...(oversized ?? verdict(facts, frame)),
     logs: facts.output.logs,
     logs_truncated: facts.output.logsTruncated,
     exit_code: facts.exitCode ?? harnessExitCode(frame),

@@ -1,10 +1,12 @@
-// What a skill may hold (SPEC §8), for packages, created skills and the bundled ones alike: Python
-// sources and plain text data under canonical relative names — no compiled or native code, nothing
-// Python loads by itself (.pth, sitecustomize), nothing that shadows a module the skill or the harness
-// imports. Every refusal names its rule, so a test and an author can see exactly what caught a file.
+// What a skill may hold (SPEC §8), for packages, created and generated skills, the bundled ones and
+// the control layer's review alike: Python sources and plain text data under canonical relative
+// names — no compiled or native code, nothing Python loads by itself (.pth, sitecustomize), nothing
+// that shadows a module the skill or the harness imports. Every refusal names its rule, so a test and
+// an author can see exactly what caught a file.
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
+import type { SizeTally } from './limits.js';
 import { PYTHON_STDLIB_MODULES } from './stdlib.js';
 
 export const MANIFEST_FILE = 'manifest.yaml';
@@ -108,12 +110,32 @@ export function checkContent(canonical: string, bytes: Uint8Array): string {
   }
 }
 
+/** The name rules alone, as a sentence for a finding, or null when `name` is a file name a skill may hold as it is. */
+export function fileNameProblem(name: string, shadowed: ReadonlySet<string>): string | null {
+  try {
+    const canonical = canonicalPath(name);
+    if (canonical !== name) return `not in its canonical form ${JSON.stringify(canonical)}`;
+    if (name === MANIFEST_FILE) return `${MANIFEST_FILE} is the manifest's name`;
+    checkPath(name, shadowed);
+    return null;
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message;
+    throw error;
+  }
+}
+
+/** The entrypoint is a Python file the harness can import: `.py`, every folder and the stem an ASCII identifier. */
+export function isImportableEntrypoint(entrypoint: string): boolean {
+  if (!entrypoint.endsWith('.py')) return false;
+  return entrypoint.slice(0, -3).split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(part));
+}
+
 /**
  * Applies every rule to a skill given as text (create, generate, the bundled folder): canonical
- * unique names, the path and content rules, the entrypoint among the files. Returns the files under
- * their canonical names.
+ * unique names, the path and content rules, the entrypoint among the files, and each file's size
+ * counted by `tally` when given. Returns the files under their canonical names.
  */
-export function checkSkillFiles(source: SkillSource, allowImports: readonly string[]): SkillSource {
+export function checkSkillFiles(source: SkillSource, allowImports: readonly string[], tally?: SizeTally): SkillSource {
   const shadowed = shadowedModules(allowImports);
   const seen = new Map<string, string>();
   const files: Record<string, string> = {};
@@ -125,7 +147,10 @@ export function checkSkillFiles(source: SkillSource, allowImports: readonly stri
     if (seen.has(key)) throw refusal('duplicate-entry', `${raw} and ${seen.get(key)} name the same file`, raw);
     seen.set(key, raw);
     checkPath(name, shadowed);
-    checkContent(name, Buffer.from(text, 'utf8'));
+    const bytes = Buffer.from(text, 'utf8');
+    tally?.entry();
+    tally?.file(name, bytes.length);
+    checkContent(name, bytes);
     const parts = name.split('/');
     for (let i = 1; i < parts.length; i++) folders.add(duplicateKey(parts.slice(0, i).join('/')));
     files[name] = text;
@@ -133,8 +158,9 @@ export function checkSkillFiles(source: SkillSource, allowImports: readonly stri
   for (const folder of folders) {
     if (seen.has(folder)) throw refusal('file-folder-clash', `${seen.get(folder)} is a file and a folder at once`, seen.get(folder)!);
   }
-  if (!(source.manifest.entrypoint in files)) {
-    throw refusal('missing-entrypoint', `the entrypoint ${source.manifest.entrypoint} is not a file of the skill`, source.manifest.entrypoint);
+  const { entrypoint } = source.manifest;
+  if (!Object.hasOwn(files, entrypoint) || !isImportableEntrypoint(entrypoint)) {
+    throw refusal('missing-entrypoint', `the entrypoint ${entrypoint} is not an importable Python file of the skill`, entrypoint);
   }
   return { manifest: source.manifest, files };
 }
