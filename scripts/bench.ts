@@ -7,7 +7,8 @@
 // - the server's peak RSS during the 8-client run (VmHWM of the server process);
 // - the kernel filter's cost per run and per system call (bench-kernel);
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
-// - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache).
+// - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache);
+// - the network broker's added latency per request against a direct request (bench-egress).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { DEFAULT_ALLOW_IMPORTS, defaultConfig, type Limits } from '../server/src
 import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/docker/container-options.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
+import { benchEgress } from './bench-egress.js';
 import { benchKernel } from './bench-kernel.js';
 import { benchCache } from './bench-cache.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
@@ -40,7 +42,7 @@ const TEXT = 'the quick brown fox jumps over the lazy dog';
 // word-count's manifest limits over the admin defaults, as the service computes them.
 const WORD_COUNT_LIMITS: Limits = { ...defaultConfig().limits.defaults, timeout_ms: 5000, memory_mb: 128, cpus: 0.5 };
 
-const TARGETS = { latencyRatio: 0.1, throughputRatio: 0.8, peakRssMb: 200 };
+const TARGETS = { latencyRatio: 0.1, throughputRatio: 0.8, peakRssMb: 200, brokerAddedMs: 2 };
 
 interface Latency {
   runs: number;
@@ -173,6 +175,8 @@ async function main(): Promise<void> {
     const review = await benchReview();
     const audit = await benchAudit();
     const cache = await benchCache();
+    const egress = await benchEgress();
+    const brokerAddedMs = egress.broker.p50_ms - egress.direct.p50_ms;
 
     const churn: ChurnResult = {
       containers: churnBefore.containers + churnAfter.containers,
@@ -198,6 +202,10 @@ async function main(): Promise<void> {
       ['warm run, review cache off', `p50 ${ms(cache.without_cache.run_p50_ms)} ms (read + second look p50 ${cache.without_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, '(no target)'],
       ['audit record, 1 caller', `p50 ${audit.sequential.p50_ms.toFixed(3)} ms, p99 ${audit.sequential.p99_ms.toFixed(3)} ms (raw write+fdatasync p50 ${audit.raw_fdatasync.p50_ms.toFixed(3)} ms)`, '(no target)'],
       [`audit record, ${audit.concurrent.callers} callers`, `p50 ${audit.concurrent.p50_ms.toFixed(3)} ms, p99 ${audit.concurrent.p99_ms.toFixed(3)} ms, ${audit.concurrent.events_per_s} events/s`, '(no target)'],
+      ['HTTP request from the host, direct', `p50 ${egress.direct.p50_ms.toFixed(3)} ms, p99 ${ms(egress.direct.p99_ms)} ms (${egress.direct.requests} requests, kept alive)`, ''],
+      ['same through the broker, audited', `p50 ${egress.broker.p50_ms.toFixed(3)} ms, p99 ${ms(egress.broker.p99_ms)} ms (with an audit that costs nothing: p50 ${egress.brokerWithoutAuditSync.p50_ms.toFixed(3)} ms)`, ''],
+      ['broker added latency (p50 - p50)', `${brokerAddedMs.toFixed(3)} ms`, `< ${TARGETS.brokerAddedMs} ms  ${verdict(brokerAddedMs < TARGETS.brokerAddedMs)}`],
+      ['net.get from a skill, in-container', egress.fromSkill ? `p50 ${ms(egress.fromSkill.p50_ms)} ms, p99 ${ms(egress.fromSkill.p99_ms)} ms (${egress.fromSkill.requests} requests: attach streams + broker)` : 'runner image missing', '(no target)'],
     ]);
   } finally {
     await server?.stop();

@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/src/{engine,store,control,audit,contracts,config,auth,durable,generator,metrics}/**/*.ts'],
+    files: ['server/src/{engine,store,control,audit,contracts,config,auth,durable,generator,metrics,egress,skill-rules}/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

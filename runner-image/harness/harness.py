@@ -36,7 +36,7 @@ HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 # long enough to import the package.
 sys.path.insert(0, HARNESS_DIR)
 try:
-    from te_runtime import skill_process
+    from te_runtime import net_relay, skill_process
 finally:
     sys.path.remove(HARNESS_DIR)
 
@@ -84,15 +84,18 @@ class SkillProcess:
     def __init__(self):
         job_read, self.job_fd = os.pipe()
         self.result_fd, result_write = os.pipe()
+        self.net = net_relay.NetRelay()
         watcher_pid = os.getpid()
         self.status = None
         self.pid = os.fork()
         if self.pid == 0:  # the skill's side: never returns
             os.close(self.job_fd)
             os.close(self.result_fd)
+            self.net.in_skill_process()
             skill_process.main(job_read, result_write, watcher_pid)
         os.close(job_read)
         os.close(result_write)
+        self.net.in_watcher()
 
     def hand_over(self, job):
         try:
@@ -102,7 +105,7 @@ class SkillProcess:
         finally:
             os.close(self.job_fd)
 
-    def result(self, deadline):
+    def result(self, deadline, out_fd, nonce):
         """The message of the skill's process (all it wrote until it ended), or None when the clock
         ran out first. The message ends at EOF, or when the process has exited: a process the skill
         started may hold the pipe open after that."""
@@ -110,11 +113,14 @@ class SkillProcess:
         # poll, not select: gVisor with the engine's seccomp profile refuses select() itself.
         waiting = select.poll()
         waiting.register(self.result_fd, select.POLLIN)
+        # The skill's net requests and their answers pass through here meanwhile.
+        self.net.start(out_fd, nonce, waiting)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            if waiting.poll(min(left, EXIT_POLL_S) * 1000):
+            events = [fd for fd, _ in waiting.poll(min(left, EXIT_POLL_S) * 1000) if not self.net.handle(fd, waiting)]
+            if events:
                 chunk = os.read(self.result_fd, READ_CHUNK)
                 if not chunk:
                     return b''.join(chunks)
@@ -186,7 +192,7 @@ def main():
         os._exit(2)
     deadline = time.monotonic() + job['timeout_ms'] / 1000 + CLOCK_GRACE_S
     skill.hand_over(job)
-    message = skill.result(deadline)
+    message = skill.result(deadline, out_fd, nonce)
     skill.end_group()
     status = skill.exit_status()
     if message is None:

@@ -11,6 +11,7 @@ import { createAuditLog, type AuditLog } from './audit/index.js';
 import { KeyRing, loadKeys } from './auth/index.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
 import { createDockerBackend, type SandboxBackend } from './engine/index.js';
+import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import {
   API_ROUTES, adminHandlers, answerClientErrors, auditHandlers, authenticate, createApiRouter, createHttpApp, declaredHandlers,
@@ -75,7 +76,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission });
+  const broker = new EgressBroker({ config: config.egress, audit });
+  const runs = new RunService({ store, engine, control, contracts, audit, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, audit });
   const registry = openRegistry(config.registry.url, { contracts, maxPackageBytes: config.store.max_package_bytes });
@@ -139,6 +141,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       await asyncRuns.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
+      await broker.close();
       await store.close();
       await control.close();
       await audit.close();

@@ -22,18 +22,28 @@ describe('control layer: what the manifest asks for', () => {
     assert.equal((await review(skill(RUN, { limits }))).decision, 'APPROVE');
   });
 
-  it('escalates network: true, and any other truthy permission; network: false is the default', async () => {
-    assert.equal((await review(skill(RUN, { permissions: { network: true } }))).decision, 'ESCALATE');
-    const other = await review(skill(RUN, { permissions: { network: false, filesystem: 'rw' } }));
+  it('escalates any network origin, and any other truthy permission; network: [] is the default', async () => {
+    const network = await review(skill(RUN, { permissions: { network: ['https://api.example.com'] } }));
+    assert.equal(network.decision, 'ESCALATE');
+    assert.match(describeFindings(network), /permission-requested .*https:\/\/api\.example\.com/);
+    const other = await review(skill(RUN, { permissions: { network: [], filesystem: 'rw' } }));
     assert.equal(other.decision, 'ESCALATE');
     assert.match(describeFindings(other), /permission-requested .*permissions\.filesystem/);
-    assert.equal((await review(skill(RUN, { permissions: { network: false } }))).decision, 'APPROVE');
+    assert.equal((await review(skill(RUN, { permissions: { network: [] } }))).decision, 'APPROVE');
+  });
+
+  it('blocks a network entry the broker could not match, naming it', async () => {
+    for (const origin of ['https://*.com', 'http://*.10.0.0.1', 'https://example.com:99999']) {
+      const result = await review(skill(RUN, { permissions: { network: [origin] } }));
+      assert.equal(result.decision, 'BLOCK', origin);
+      assertFinding(result, 'network-origin-invalid', null, 'manifest.yaml');
+    }
   });
 
   it('ranks BLOCK over ESCALATE over WARN', async () => {
-    const blocked = await review(skill('def run(inp):\n    return eval("1")\n', { permissions: { network: true } }));
+    const blocked = await review(skill('def run(inp):\n    return eval("1")\n', { permissions: { network: ['https://api.example.com'] } }));
     assert.equal(blocked.decision, 'BLOCK');
-    const escalated = await review(skill('def run(inp):\n    while True:\n        pass\n', { permissions: { network: true } }));
+    const escalated = await review(skill('def run(inp):\n    while True:\n        pass\n', { permissions: { network: ['https://api.example.com'] } }));
     assert.equal(escalated.decision, 'ESCALATE');
     assert.ok(escalated.findings.some((f) => f.rule === 'unbounded-loop'));
   });

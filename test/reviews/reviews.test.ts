@@ -51,7 +51,7 @@ describe('reviews of escalated skills', function () {
   });
 
   it('rejection keeps the skill as blocked, and it never runs', async function () {
-    await t.as('author').post('/v1/skills/create').send({ ...greedy('net-skill'), limits: undefined, permissions: { network: true } });
+    await t.as('author').post('/v1/skills/create').send({ ...greedy('net-skill'), limits: undefined, permissions: { network: ['https://api.example.com'] } });
     const rejected = await t.as('admin').post('/v1/reviews/net-skill@1.0.0/reject').send({});
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
     assert.equal(rejected.body.skill.status, 'blocked');

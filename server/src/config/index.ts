@@ -6,6 +6,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { Contract, Contracts } from '../contracts/index.js';
 import { DEFAULT_SKILL_LIMITS } from '../skill-rules/index.js';
+import { cidrProblem, parseOrigin, type EgressConfig } from '../egress/index.js';
+import { ValidationError } from '../errors.js';
 
 /** The configuration file as contracts/config.json describes it: every key optional. */
 export type ConfigFile = Contract<'config.json'>;
@@ -32,7 +34,7 @@ export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
   'dataclasses', 'typing', 'unicodedata', 'difflib', 'base64', 'binascii', 'hashlib', 'hmac', 'uuid',
-  'calendar', 'zoneinfo', 'time', 'logging',
+  'calendar', 'zoneinfo', 'time', 'logging', 'net',
 ];
 
 /**
@@ -59,6 +61,7 @@ export function defaultConfig(): Config {
     audit: { rotate_bytes: 64 * 1024 * 1024 },
     runs: { retention_ms: 24 * 3600 * 1000, callback_allow_cidrs: [], callback_attempts: 5, callback_backoff_ms: 1000, callback_timeout_ms: 10000 },
     store: { ...DEFAULT_SKILL_LIMITS },
+    egress: { allow_cidrs: [], secrets: [], max_requests: 20, max_bytes: 10485760, timeout_ms: 10000 },
   };
 }
 
@@ -74,10 +77,23 @@ function merge<T>(base: T, override: unknown): T {
   return out as T;
 }
 
+/** What the schema cannot say: CIDRs and secret origins the broker could not use. */
+function checkEgress(egress: EgressConfig): void {
+  const problems = [
+    ...egress.allow_cidrs.map(cidrProblem),
+    ...egress.secrets.map((secret) => {
+      const origin = parseOrigin(secret.origin);
+      return typeof origin === 'string' ? `egress.secrets: ${origin}` : null;
+    }),
+  ].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new ValidationError(`configuration: ${problems.join('; ')}`, { problems });
+}
+
 /** Builds a Config from an already-parsed file (validated here) on top of the defaults. */
 export function buildConfig(file: unknown, contracts: Contracts, baseDir = process.cwd()): Config {
   const checked = contracts.assert('config.json', file ?? {}, 'configuration');
   const config = merge(defaultConfig(), checked);
+  checkEgress(config.egress);
   config.data_dir = path.resolve(baseDir, config.data_dir);
   if (!/^https?:\/\//.test(config.registry.url)) config.registry.url = path.resolve(baseDir, config.registry.url);
   // The default registry lives in the data_dir, wherever the operator moved that.

@@ -38,9 +38,24 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): Array<
   }));
 }
 
+/**
+ * `"refuse_boolean": "<what to write instead>"`: a field that was once a boolean says, when given one,
+ * what it takes now (manifest permissions.network), instead of a bare "must be array".
+ */
+function addRefuseBoolean(ajv: Ajv2020): void {
+  const validate = (hint: string, data: unknown): boolean => {
+    if (typeof data !== 'boolean') return true;
+    validate.errors = [{ keyword: 'refuse_boolean', message: hint, params: {} }];
+    return false;
+  };
+  validate.errors = undefined as Array<Partial<ErrorObject>> | undefined;
+  ajv.addKeyword({ keyword: 'refuse_boolean', schemaType: 'string', errors: true, validate });
+}
+
 export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
+  addRefuseBoolean(ajv);
   const schemas = new Map<string, object>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { $id?: string };

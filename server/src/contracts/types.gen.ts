@@ -478,6 +478,23 @@ export interface components {
                 concurrency?: number;
                 queue?: number;
             };
+            /** @description the network broker: what skills approved for network origins may reach, and how much */
+            egress?: {
+                /** @description address ranges an admin opens that are refused by default (loopback, private, link-local, CGNAT, metadata …), e.g. 127.0.0.0/8 */
+                allow_cidrs?: string[];
+                /** @description headers the broker adds to every request to a matching origin; skills never see them */
+                secrets?: {
+                    origin: string;
+                    header: string;
+                    value: string;
+                }[];
+                /** @description requests of one run, redirect hops and refusals included */
+                max_requests?: number;
+                /** @description bytes of one run, request and response bodies together */
+                max_bytes?: number;
+                /** @description the longest one request may take */
+                timeout_ms?: number;
+            };
             generator?: {
                 enabled?: boolean;
                 url?: string;
@@ -587,6 +604,8 @@ export interface components {
                 origin: "bundled" | "create" | "install" | "upload" | "generate";
                 digest: string;
                 review: components["schemas"]["skill_review"];
+                /** @description the network origins an admin approved, exactly the manifest's list then */
+                approved_network?: string[];
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -646,13 +665,15 @@ export interface components {
             [key: string]: unknown;
         };
         manifest_limits: components["schemas"]["limits"];
-        /** @description anything beyond the default (network: false) escalates the review */
+        /** @description what the skill may do beyond the default (nothing); any origin in network escalates the review */
         manifest_permissions: {
-            network?: boolean;
+            network?: components["schemas"]["manifest_network"];
         } & {
             [key: string]: unknown;
         };
         manifest_tags: string[];
+        /** @description origins the skill may reach through the net module, once an admin approved exactly this list: scheme://host[:port], the host may start with *. for any subdomain; https's default port 443, http's 80. [] (the default) for none */
+        manifest_network: string[];
         /** GET /v1/reviews answer: the escalations waiting for an admin, oldest first */
         pending_reviews: {
             reviews: {
@@ -668,6 +689,8 @@ export interface components {
                 review: components["schemas"]["skill_review"];
                 /** Format: date-time */
                 created_at: string;
+                /** @description the network origins the manifest asks for; an approval grants exactly these */
+                network: string[];
             }[];
         };
         /** POST /v1/skills/promote body: the draft that becomes active */
@@ -696,9 +719,11 @@ export interface components {
                 version: components["schemas"]["manifest_version"];
             }[];
         };
-        /** POST /v1/reviews/{id}/approve and /reject body (optional): why the admin decided so */
+        /** POST /v1/reviews/{id}/approve and /reject body (optional): why the admin decided so, and on approve the network origins approved */
         review_decision: {
             reason?: string;
+            /** @description approve only: the network origins the admin approves; must be the skill's permissions.network list (409 otherwise). Leave it out to approve that list as shown in GET /v1/reviews */
+            network?: components["schemas"]["manifest_network"];
         };
         /** POST /v1/reviews/{id}/approve and /reject answer */
         review_outcome: {
@@ -709,6 +734,8 @@ export interface components {
                 /** @enum {unknown} */
                 status: "draft" | "pending_review" | "active" | "blocked";
             };
+            /** @description the network origins the approval granted */
+            approved_network?: string[];
         };
         /** POST /v1/runs answer (202): the run is queued; GET /v1/runs/{id} follows it */
         run_accepted: {

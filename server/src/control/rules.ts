@@ -27,6 +27,7 @@ export const RULES = {
   'format-field-attribute': 'block',
   'runtime-internals': 'block',
   'exception-object': 'block',
+  'network-origin-invalid': 'block',
   // a human decides
   'limits-above-max': 'escalate',
   'review-budget': 'escalate',

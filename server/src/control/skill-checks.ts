@@ -1,6 +1,7 @@
 // Checks of the skill as a whole: its size, its file names, its entrypoint and handler, and what the
 // manifest asks for (limits above the admin's maximum and permissions beyond the default escalate).
 import type { Limits } from '../config/index.js';
+import { parseOrigin } from '../egress/index.js';
 import type { Manifest, SkillFiles } from '../skill.js';
 import { fileNameProblem, isImportableEntrypoint, MANIFEST_FILE, shadowedModules } from '../skill-rules/index.js';
 import type { SourceText } from './context.js';
@@ -80,6 +81,17 @@ export function checkRequests(manifest: Manifest, maxLimits: Limits, findings: F
     else if (typeof value !== 'number' || !(value <= max)) findings.push(finding('limits-above-max', `limits.${key} = ${String(value)}, above the maximum ${max}`, place));
   }
   for (const [key, value] of Object.entries(manifest.permissions ?? {})) {
-    if (value) findings.push(finding('permission-requested', `permissions.${key} = ${JSON.stringify(value)}: beyond the default`, place));
+    if (key === 'network') checkNetwork(value, findings);
+    else if (value) findings.push(finding('permission-requested', `permissions.${key} = ${JSON.stringify(value)}: beyond the default`, place));
   }
+}
+
+/** Every origin must parse; any origin at all is for an admin to approve, exactly as listed. */
+function checkNetwork(origins: unknown, findings: Finding[]): void {
+  const place = { file: MANIFEST, line: null, column: null };
+  if (!Array.isArray(origins) || origins.length === 0) return;
+  const problems = origins.map((o) => parseOrigin(String(o))).filter((o): o is string => typeof o === 'string');
+  for (const problem of problems) findings.push(finding('network-origin-invalid', problem, place));
+  if (problems.length > 0) return;
+  findings.push(finding('permission-requested', `permissions.network = ${JSON.stringify(origins)}: the skill asks to reach these origins through the broker; an admin approves exactly this list`, place));
 }

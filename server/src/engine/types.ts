@@ -49,9 +49,17 @@ export interface LogChunk {
   data: string;
 }
 
+/**
+ * A request of the skill's `net` module as the harness framed it (decoded JSON, its `id` removed),
+ * and the answer that goes back to it. The engine only carries them; the caller's broker decides.
+ */
+export type NetExchange = (request: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
 export interface RunOptions {
   /** Called with each piece of the skill's output as it arrives (for NDJSON streaming). */
   onLog?: (chunk: LogChunk) => void;
+  /** Answers the skill's network requests; without it, each is answered with a refusal. */
+  onNetRequest?: NetExchange;
 }
 
 export interface SandboxBackend {

@@ -25,6 +25,7 @@ export class ServiceMetrics {
   private readonly runs: Counter<'status'>;
   private readonly runDuration: Histogram<'status'>;
   private readonly auditEvents: Counter<'event' | 'outcome'>;
+  private readonly egressRequests: Counter<'outcome'>;
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   private readonly httpDuration: Histogram<'method' | 'route'>;
 
@@ -36,6 +37,9 @@ export class ServiceMetrics {
       name: 'tool_executor_run_duration_seconds', help: 'Time a run spent in its sandbox, by status', labelNames: ['status'], buckets: DURATION_BUCKETS_S, registers,
     });
     this.auditEvents = new Counter({ name: 'tool_executor_audit_events_total', help: 'Audited actions, by event and outcome', labelNames: ['event', 'outcome'], registers });
+    this.egressRequests = new Counter({
+      name: 'tool_executor_egress_requests_total', help: 'Requests of skills through the network broker, by outcome (ok, refused, budget, timeout, connection, invalid)', labelNames: ['outcome'], registers,
+    });
     this.httpRequests = new Counter({ name: 'tool_executor_http_requests_total', help: 'Answered HTTP requests', labelNames: ['method', 'route', 'status'], registers });
     this.httpDuration = new Histogram({
       name: 'tool_executor_http_request_duration_seconds', help: 'Time to answer an HTTP request', labelNames: ['method', 'route'], buckets: DURATION_BUCKETS_S, registers,
@@ -58,6 +62,7 @@ export class ServiceMetrics {
 
   private observeEvent(event: AuditEvent): void {
     this.auditEvents.inc({ event: event.event, outcome: event.outcome });
+    if (event.event === 'egress') this.egressRequests.inc({ outcome: event.outcome });
     if (event.event !== 'run') return;
     this.runs.inc({ status: event.outcome });
     if (typeof event.duration_ms === 'number') this.runDuration.observe({ status: event.outcome }, event.duration_ms / 1000);

@@ -2,7 +2,8 @@
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
 import type { AuditLog } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { SkillRecord, SkillStore } from '../store/index.js';
+import { sameOrigins } from '../egress/index.js';
+import type { Approval, SkillRecord, SkillStore } from '../store/index.js';
 import type { CallContext } from './run.js';
 
 export interface PendingReview {
@@ -10,6 +11,8 @@ export interface PendingReview {
   id: string;
   skill: { name: string; version: string; description: string; origin: SkillRecord['origin'] };
   review: SkillRecord['review'];
+  /** The origins the skill asks to reach: approving grants exactly these. */
+  network: string[];
   created_at: string;
 }
 
@@ -22,22 +25,46 @@ export function reviewId(record: Pick<SkillRecord, 'name' | 'version'>): string 
 export class ReviewService {
   constructor(private readonly deps: { store: SkillStore; audit: AuditLog }) {}
 
-  pending(): PendingReview[] {
-    return this.deps.store
+  async pending(): Promise<PendingReview[]> {
+    const records = this.deps.store
       .list()
       .filter((r) => r.status === 'pending_review')
-      .sort((a, b) => a.created_at.localeCompare(b.created_at))
-      .map((r) => ({ id: reviewId(r), skill: { name: r.name, version: r.version, description: r.description, origin: r.origin }, review: r.review, created_at: r.created_at }));
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+    return Promise.all(records.map(async (r) => ({
+      id: reviewId(r),
+      skill: { name: r.name, version: r.version, description: r.description, origin: r.origin },
+      review: r.review,
+      network: await this.requestedNetwork(r),
+      created_at: r.created_at,
+    })));
   }
 
-  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] } }> {
+  private async requestedNetwork(record: SkillRecord): Promise<string[]> {
+    const { manifest } = await this.deps.store.read(record);
+    return manifest.permissions?.network ?? [];
+  }
+
+  /**
+   * An approval grants exactly the origins the manifest lists; an admin who names them (`network`)
+   * must name that list, so a manifest that changed under the admin's eyes is not approved blind.
+   */
+  private async approval(id: string, record: SkillRecord, confirmed: string[] | undefined): Promise<Approval> {
+    const network = await this.requestedNetwork(record);
+    if (confirmed !== undefined && !sameOrigins(confirmed, network)) {
+      throw new ConflictError(`${id} asks for other network origins than the approval names`, { id, requested: network, approved: confirmed });
+    }
+    return network.length > 0 ? { approved_network: network } : {};
+  }
+
+  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] }; approved_network?: string[] }> {
     const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
     if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
     const [, name, version] = match as unknown as [string, string, string];
     const record = this.deps.store.find(name, version);
     if (!record) throw new NotFoundError(`no review ${id}`, { id });
     if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
-    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked');
+    const approval = verdict === 'approve' ? await this.approval(id, record, call.network) : {};
+    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked', approval);
     await this.deps.audit.record({
       event: `review.${verdict}`,
       actor: call.actor?.id ?? null,
@@ -46,8 +73,8 @@ export class ReviewService {
       version,
       decision: record.review.decision,
       outcome: updated.status,
-      details: call.reason ? { reason: call.reason } : undefined,
+      details: call.reason || approval.approved_network ? { reason: call.reason, network: approval.approved_network } : undefined,
     });
-    return { id, skill: { name, version, status: updated.status } };
+    return { id, skill: { name, version, status: updated.status }, ...approval };
   }
 }

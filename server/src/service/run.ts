@@ -11,8 +11,10 @@ import type { AuditLog } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
 import type { Review } from '../control/index.js';
 import type { LogChunk, RunOutcome, SandboxBackend } from '../engine/index.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SkillStore, StoredSkill } from '../store/index.js';
+import { sameOrigins, type EgressBroker } from '../egress/index.js';
+import { netExchange } from './net-requests.js';
 import type { Admission, Admitted } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
@@ -40,6 +42,8 @@ export interface PreparedRun {
   skill: StoredSkill;
   input: unknown;
   limits: Limits;
+  /** The network origins its requests may reach (approved by an admin). */
+  origins: string[];
   review: RunResponse['review'];
 }
 
@@ -56,6 +60,7 @@ export interface RunServiceDeps {
   audit: AuditLog;
   policy: PolicyState;
   admission: Admission;
+  broker: EgressBroker;
 }
 
 /** Request limits may not exceed the maximum (400); a manifest's are capped by it (the review escalated them). */
@@ -113,8 +118,23 @@ export class RunService {
   }
 
   /**
+   * The origins the skill's requests may reach: those an admin approved, while the manifest still
+   * lists exactly them. A manifest that changed since is refused; a skill never approved gets none.
+   */
+  private approvedOrigins(skill: StoredSkill): string[] {
+    const requested = skill.manifest.permissions?.network ?? [];
+    const approved = skill.record.approved_network ?? [];
+    if (requested.length > 0 && !sameOrigins(requested, approved)) {
+      throw new BlockedError(`skill ${skill.record.name}@${skill.record.version} lists other network origins than an admin approved; it needs a new review`, {
+        requested, approved,
+      });
+    }
+    return approved;
+  }
+
+  /**
    * Everything a run checks before it needs a slot: the skill is active, the second look lets it run,
-   * the input matches, the limits are allowed. Throws the 4xx a caller should see at once.
+   * the input matches, the limits and network origins are allowed. Throws the 4xx a caller should see at once.
    */
   async prepare(request: RunRequest): Promise<PreparedRun> {
     const { policy, control } = this.deps;
@@ -127,6 +147,7 @@ export class RunService {
       skill,
       input: request.input,
       limits: effectiveLimits(policy, skill.manifest.limits, request.limits),
+      origins: this.approvedOrigins(skill),
       review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
     };
   }
@@ -136,9 +157,13 @@ export class RunService {
     const { engine, audit, policy } = this.deps;
     const { skill, limits } = prepared;
     const { manifest, record } = skill;
+    const runId = options.runId ?? randomUUID();
     // The guard inside the container holds the same policy the review just checked.
     const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
     const slot = await admitted;
+    const egress = this.deps.broker.session({
+      runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: prepared.origins,
+    });
     let outcome: RunOutcome;
     try {
       outcome = await engine.run(
@@ -150,15 +175,17 @@ export class RunService {
           limits,
           policy: { allow_imports, allow_builtins, allow_capabilities },
         },
-        { onLog: options.onLog },
+        { onLog: options.onLog, onNetRequest: netExchange(egress) },
       );
     } finally {
       slot.release();
     }
+    // Every request's audit line is on disk before the run answers (a failed one fails the run).
+    await egress.close();
     outcome = this.checkOutput(skill, outcome);
 
     const response: RunResponse = {
-      run_id: options.runId ?? randomUUID(),
+      run_id: runId,
       skill: { name: record.name, version: record.version },
       ...outcome,
       queued_ms: slot.queuedMs,

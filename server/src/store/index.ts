@@ -20,7 +20,7 @@ import { StoreLayout } from './layout.js';
 import { StoreLock } from './lock.js';
 import { reconcile } from './reconcile.js';
 import { checkSkillFiles, MANIFEST_FILE, SizeTally } from '../skill-rules/index.js';
-import type { CommitMeta, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
+import type { Approval, CommitMeta, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
 
 export type * from './types.js';
 
@@ -176,14 +176,14 @@ class FileSkillStore implements SkillStore {
     return this.commit(await this.stage(source), meta);
   }
 
-  async setStatus(name: string, version: string, status: SkillStatus): Promise<SkillRecord> {
+  async setStatus(name: string, version: string, status: SkillStatus, approval: Approval = {}): Promise<SkillRecord> {
     return this.lock.run(async () => {
       await this.reload();
       const key = recordKey(name, version);
       const current = this.records.get(key);
       if (!current) throw new NotFoundError(`no skill ${key}`, { skill: name, version });
       if (current.status === status) return current;
-      const record: SkillRecord = { ...current, status, updated_at: new Date().toISOString() };
+      const record: SkillRecord = { ...current, ...approval, status, updated_at: new Date().toISOString() };
       const from = this.layout.folderOf(name, version, current.status);
       const to = this.layout.folderOf(name, version, status);
       // Folder first, record second: a crash between leaves the folder where the old record does not

@@ -17,9 +17,14 @@ export interface SkillRecord {
   /** sha256 over the files as reviewed; a run whose files differ does not start. */
   digest: string;
   review: Review;
+  /** The network origins an admin approved with the escalation: exactly the manifest's list then. */
+  approved_network?: string[];
   created_at: string;
   updated_at: string;
 }
+
+/** What an admin's approval adds to a record. */
+export type Approval = Pick<SkillRecord, 'approved_network'>;
 
 export interface StoredSkill extends SkillSource {
   record: SkillRecord;
@@ -56,8 +61,8 @@ export interface SkillStore {
   commit(staged: StagedSkill, meta: CommitMeta): Promise<SkillRecord>;
   /** stage + commit: stores a reviewed skill atomically (files and installed.json together). 409 if that version exists. */
   add(source: SkillSource, meta: CommitMeta): Promise<SkillRecord>;
-  /** Moves a skill between draft/pending and active. */
-  setStatus(name: string, version: string, status: SkillStatus): Promise<SkillRecord>;
+  /** Moves a skill between draft/pending and active; an admin's approval is kept with the record. */
+  setStatus(name: string, version: string, status: SkillStatus, approval?: Approval): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
   remove(name: string, version?: string): Promise<Array<{ name: string; version: string }>>;
   /** Calls `onChange` after every change of the records (a skill stored, moved or removed); returns the unsubscribe. */

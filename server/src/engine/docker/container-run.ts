@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import type { RunJob, RunOptions, RunOutcome } from '../types.js';
 import { runContainerOptions, type SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
+import { NetChannel } from './net-channel.js';
 import { engineError } from './engine-errors.js';
 import { classify, EXIT_KILLED, type KillReason, type ResultBounds } from './outcome.js';
 import { RunOutput } from './output.js';
@@ -43,14 +44,16 @@ export class ContainerRun {
   private answeredAtFrame = false;
   private readonly nonce = randomBytes(16).toString('hex');
   private readonly output: RunOutput;
+  private readonly net: NetChannel;
 
   constructor(
     private readonly context: ContainerRunContext,
     private readonly job: RunJob,
     options: RunOptions,
   ) {
+    this.net = new NetChannel(options.onNetRequest, (line) => this.sandbox?.sendLine(line));
     this.output = new RunOutput(job.limits.output_bytes, this.nonce, options.onLog, (error) =>
-      context.logger.warn('a log listener failed; the run goes on', { error: String(error) }));
+      context.logger.warn('a log listener failed; the run goes on', { error: String(error) }), (frame) => this.net.frame(frame));
     this.removed = new Promise((resolve) => {
       this.markRemoved = resolve;
     });
@@ -143,6 +146,7 @@ export class ContainerRun {
 
   private async release(): Promise<void> {
     this.stopTimer();
+    this.net.close();
     await this.killing;
     if (this.sandbox === null) return;
     try {

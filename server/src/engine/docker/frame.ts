@@ -2,11 +2,13 @@
 // stderr with one end mark, "\x1eTE-END <nonce> \n" (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
 // skill's code, so nothing the skill prints passes for the frame. This finds the frame in the
 // decoded stdout and passes everything else on as log, holding back only what could be the
-// beginning of the marker.
+// beginning of the marker. The same scanner, repeating, takes the net module's request frames
+// ("\x1eTE-NET <nonce> <json>\n") out of stdout as they come.
 import type { RunError } from '../types.js';
 
 export const FRAME_PREFIX = '\u001eTE-RESULT ';
 export const END_PREFIX = '\u001eTE-END ';
+export const NET_PREFIX = '\u001eTE-NET ';
 // The record separator: a log tail is held back only when it could be the start of a frame, which
 // needs this rare character, so ordinary lines (and their newlines) stream at once.
 const MARKER_START = '\u001e';
@@ -22,7 +24,8 @@ export class FrameScanner {
   private partialFrame: string | null = null;
   private completeFrame: string | null = null;
 
-  constructor(nonce: string, prefix: string = FRAME_PREFIX) {
+  /** With `onFrame`, every frame goes to it as it completes and scanning goes on (the net module's requests). */
+  constructor(nonce: string, prefix: string = FRAME_PREFIX, private readonly onFrame?: (frame: string) => void) {
     this.marker = `${prefix}${nonce} `;
   }
 
@@ -60,9 +63,14 @@ export class FrameScanner {
       this.partialFrame += text;
       return '';
     }
-    this.completeFrame = this.partialFrame + text.slice(0, newline);
+    const frame = this.partialFrame + text.slice(0, newline);
     this.partialFrame = null;
-    return text.slice(newline + 1);
+    if (!this.onFrame) {
+      this.completeFrame = frame;
+      return text.slice(newline + 1);
+    }
+    this.onFrame(frame);
+    return this.push(text.slice(newline + 1));
   }
 
   /** Length of the longest tail of `buffer` that the marker starts with (its only "\x1e" is its first character). */

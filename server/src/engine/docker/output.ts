@@ -2,7 +2,7 @@
 // the result frame taken out of stdout, and the rest streamed to onLog and kept as the log.
 import type { LogChunk } from '../types.js';
 import type { StreamName } from './demux.js';
-import { END_PREFIX, FrameScanner } from './frame.js';
+import { END_PREFIX, FrameScanner, NET_PREFIX } from './frame.js';
 
 export interface CollectedOutput {
   logs: string;
@@ -22,6 +22,8 @@ export class RunOutput {
   /** stderr's end mark: the engine copies stdout and stderr on separate pipes, so the frame on
    * stdout says nothing of whether stderr is all in; the mark does. */
   private readonly stderrEnd: FrameScanner;
+  /** The net module's request frames, taken out of stdout before the result frame is looked for. */
+  private readonly netRequests: FrameScanner | null;
   private readonly logParts: string[] = [];
   private receivedBytes = 0;
   private cut = false;
@@ -31,9 +33,11 @@ export class RunOutput {
     nonce: string,
     private readonly onLog: ((chunk: LogChunk) => void) | undefined,
     private readonly onLogError: (error: unknown) => void,
+    onNetFrame?: (frame: string) => void,
   ) {
     this.scanner = new FrameScanner(nonce);
     this.stderrEnd = new FrameScanner(nonce, END_PREFIX);
+    this.netRequests = onNetFrame ? new FrameScanner(nonce, NET_PREFIX, onNetFrame) : null;
   }
 
   /** True once the output went past the limit: what came after it is cut. */
@@ -68,13 +72,15 @@ export class RunOutput {
   finish(): CollectedOutput {
     this.addText('stdout', this.decoders.stdout.decode());
     this.addText('stderr', this.decoders.stderr.decode());
+    if (this.netRequests) this.addLog('stdout', this.scanner.push(this.netRequests.end()));
     this.addLog('stdout', this.scanner.end());
     this.addLog('stderr', this.stderrEnd.end());
     return { logs: this.logParts.join(''), logsTruncated: this.cut, frame: this.scanner.frame };
   }
 
   private addText(stream: StreamName, text: string): void {
-    this.addLog(stream, (stream === 'stdout' ? this.scanner : this.stderrEnd).push(text));
+    if (stream === 'stderr') return this.addLog(stream, this.stderrEnd.push(text));
+    this.addLog(stream, this.scanner.push(this.netRequests ? this.netRequests.push(text) : text));
   }
 
   private addLog(stream: StreamName, data: string): void {

@@ -101,9 +101,14 @@ export class StartedContainer {
     if (this.streamsEnded) sink.end();
   }
 
-  /** The job goes in, and stdin closes: the harness reads until EOF. */
+  /** The job goes in (one line); stdin stays open for the answers to the skill's net requests. */
   handOver(job: Buffer): void {
-    this.socket.end(job);
+    this.socket.write(job);
+  }
+
+  /** One more line to the harness's stdin, unless the streams are gone. */
+  sendLine(line: string): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(line);
   }
 
   /** No more output is read (the output limit was reached). */
