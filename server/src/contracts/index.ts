@@ -42,6 +42,9 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): Array<
  * `"refuse_boolean": "<what to write instead>"`: a field that was once a boolean says, when given one,
  * what it takes now (manifest permissions.network), instead of a bare "must be array".
  */
+/** The keywords this service adds to JSON Schema; the OpenAPI document shows them as `x-` extensions. */
+export const CUSTOM_KEYWORDS = ['refuse_boolean'] as const;
+
 function addRefuseBoolean(ajv: Ajv2020): void {
   const validate = (hint: string, data: unknown): boolean => {
     if (typeof data !== 'boolean') return true;

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, built once at start-up from the route table and the contracts/ schemas
 // (OpenAPI 3.1 speaks JSON Schema 2020-12, so the contracts go in as they are, only their `$ref`s
 // re-pointed into components/schemas). Validation and documentation share one source.
+import { CUSTOM_KEYWORDS } from '../contracts/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { API_ROUTES, errorCodes, isPublic, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type SuccessAnswer } from '../http/index.js';
 import { packageVersion } from '../paths.js';
@@ -49,7 +50,10 @@ function repoint(value: unknown, owner: string): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (key === '$ref' && typeof item === 'string') {
+    if ((CUSTOM_KEYWORDS as readonly string[]).includes(key)) {
+      // Not JSON Schema: an OpenAPI document carries it only as an extension.
+      out[`x-${key.replace(/_/g, '-')}`] = item;
+    } else if (key === '$ref' && typeof item === 'string') {
       const [file = '', pointer = ''] = item.split('#');
       const def = /^\/\$defs\/([^/]+)(.*)$/.exec(pointer);
       const target = componentName(file || owner);
