@@ -8,7 +8,10 @@ COPY tsconfig.json ./
 COPY server ./server
 COPY scripts ./scripts
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY contracts ./contracts
+COPY ui ./ui
+# The admin console (/ui) is bundled here, while the build tools (esbuild, preact) are still installed.
+RUN npx tsc -p tsconfig.json && npx tsc -p ui/tsconfig.json && node dist/scripts/build-ui.js && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

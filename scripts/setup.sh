@@ -2,13 +2,15 @@
 # shellcheck source-path=SCRIPTDIR
 # npm run setup (SPEC §1): makes a fresh clone ready to serve and test, and is quick when all is
 # done. Steps: a Docker engine that answers (installed with apt and started when root), npm
-# dependencies, the TypeScript build, the runner image, the bundled registry.
+# dependencies, the TypeScript build, the admin console, the runner image, the bundled registry,
+# and chromium for the console's browser tests.
 set -euo pipefail
 
 LOG_TAG=setup
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$script_dir/lib/log.sh"
 source "$script_dir/lib/docker-engine.sh"
+source "$script_dir/lib/browser.sh"
 
 repo_root=$(cd "$script_dir/.." && pwd)
 
@@ -23,8 +25,10 @@ main() {
   install_npm_dependencies
   install_tool_dependencies
   build_typescript
+  build_console
   bash "$script_dir/build-runner-image.sh"
   pack_registry
+  ensure_test_browser
   log_step "ready in $((SECONDS - started))s"
 }
 
@@ -57,6 +61,13 @@ build_typescript() {
   node_modules/.bin/tsc -p tsconfig.json
 }
 
+# The console (ui/): type-checked on its own (DOM, JSX), then bundled into dist/ui/ by esbuild.
+build_console() {
+  log_step "building the console (ui/)"
+  node_modules/.bin/tsc -p ui/tsconfig.json
+  node dist/scripts/build-ui.js
+}
+
 # tsc never deletes the output of a source that was removed or renamed; left in dist/, an old
 # test would still run under mocha and an old module could still be imported.
 remove_orphaned_outputs() {
@@ -66,7 +77,7 @@ remove_orphaned_outputs() {
     source=${output#dist/}
     source=${source%.js}.ts
     [ -f "$source" ] || rm -f "$output" "$output.map" "${output%.js}.d.ts"
-  done < <(find dist -name '*.js' -print0)
+  done < <(find dist -path dist/ui -prune -o -name '*.js' -print0)
 }
 
 pack_registry() {

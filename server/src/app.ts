@@ -15,13 +15,16 @@ import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import {
   API_ROUTES, adminHandlers, answerClientErrors, auditHandlers, authenticate, createApiRouter, createHttpApp, declaredHandlers,
-  healthHandlers, reviewsHandlers, runHandlers, skillsHandlers,
+  createConsoleRouter, healthHandlers, reviewsHandlers, runHandlers, skillsHandlers, statusHandlers,
 } from './http/index.js';
 import { createMcpEndpoint } from './mcp/index.js';
 import { ServiceMetrics } from './metrics/index.js';
 import { apiDocument } from './openapi/index.js';
-import { Admission, AsyncRuns, CallbackTarget, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService } from './service/index.js';
-import { packageVersion } from './paths.js';
+import {
+  Admission, AsyncRuns, CallbackTarget, GenerateService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService, serviceStatus,
+  type ServiceStatus,
+} from './service/index.js';
+import { CONSOLE_DIR, packageVersion } from './paths.js';
 import { openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
@@ -108,8 +111,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     },
   };
   const mcp = createMcpEndpoint({ runs, lifecycle, store, audit, contracts, logger, serverVersion: packageVersion() });
+  const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({
     logger,
+    console: createConsoleRouter({ dir: CONSOLE_DIR }),
     bodyLimitBytes: config.server.body_limit_bytes,
     authenticate: authenticate(new KeyRing(keys)),
     publicPaths: config.server.public_routes,
@@ -119,6 +124,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       createApiRouter(API_ROUTES, declaredHandlers({
         ...healthHandlers({ readiness, metrics, document: apiDocument(contracts.schemas, config.server.public_routes) }),
         ...auditHandlers({ audit }),
+        ...statusHandlers({ status }),
         ...adminHandlers({ limits: new LimitsAdmin({ policy, audit }) }),
         ...runHandlers({ runs, generation, asyncRuns }),
         ...reviewsHandlers({ reviews }),

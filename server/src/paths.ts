@@ -18,6 +18,8 @@ export const PROJECT_ROOT = findProjectRoot();
 export const CONTRACTS_DIR = path.join(PROJECT_ROOT, 'contracts');
 export const BUNDLED_SKILLS_DIR = path.join(PROJECT_ROOT, 'skills');
 export const RUNNER_IMAGE_DIR = path.join(PROJECT_ROOT, 'runner-image');
+/** The admin console as `npm run setup` builds it (scripts/build-ui.ts). */
+export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'ui');
 
 /** The service's version (package.json), as the OpenAPI document and the MCP server announce it. */
 export function packageVersion(): string {

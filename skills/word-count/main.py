@@ -2,4 +2,7 @@
 
 
 def run(inp):
-    return {"words": len(inp["text"].split())}
+    words = inp["text"].split()
+    # A log line (stdout), kept apart from the result: the console and NDJSON runs show it live.
+    print(f"counted {len(words)} words")
+    return {"words": len(words)}

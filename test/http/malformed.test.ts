@@ -56,7 +56,7 @@ const CASES: Case[] = [
   { name: 'audit since with month 13', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?since=2024-13-01T00:00:00Z') },
   { name: 'audit since without a time zone', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?since=2024-01-01T00:00:00') },
   { name: 'audit since as a leap second', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?since=2016-12-31T23:59:60Z') },
-  { name: 'an unknown audit filter', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?actor=ops') },
+  { name: 'an unknown audit filter', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?user=ops') },
   { name: 'a bracketed audit filter', code: 'validation_failed', send: (t) => t.as('admin').get('/v1/audit?event[$ne]=run') },
   // Methods and routes.
   { name: 'DELETE on the run route', code: 'not_found', send: (t) => supertest(t.service.app).delete(RUN).set('Authorization', `Bearer ${t.keys.client}`) },

@@ -81,7 +81,7 @@ describe('OpenAPI document', () => {
       for (const path of ['400', '413', '415']) assert.ok(op(route.method, route.path).responses[path], `${route.path} ${path}`);
     }
     assert.ok(op('POST', '/v1/skills/install').requestBody?.content['application/gzip'], 'install takes a package');
-    assert.deepEqual(op('GET', '/v1/audit').parameters.map((p) => `${p.in}:${p.name}`), ['query:event', 'query:skill', 'query:since', 'query:limit']);
+    assert.deepEqual(op('GET', '/v1/audit').parameters.map((p) => `${p.in}:${p.name}`), ['query:event', 'query:skill', 'query:since', 'query:actor', 'query:until', 'query:before', 'query:limit']);
     assert.deepEqual(op('GET', '/v1/skills/{name}').parameters.map((p) => `${p.in}:${p.name}`), ['path:name']);
   });
 

@@ -61,6 +61,22 @@ describe('reviews of escalated skills', function () {
     assert.equal(again.status, 409);
   });
 
+  it('keeps who created a skill, and the decision with its reason, on the skill\'s record', async function () {
+    await t.as('author').post('/v1/skills/create').send(greedy('reasoned'));
+    const pending = (await t.as('admin').get('/v1/reviews')).body.reviews.find((r: { id: string }) => r.id === 'reasoned@1.0.0');
+    assert.equal(pending.created_by, 'author-key');
+    const rejected = await t.as('admin').post('/v1/reviews/reasoned@1.0.0/reject').send({ reason: 'four GiB is too much' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    assert.equal(rejected.body.review_decision.reason, 'four GiB is too much');
+    const [version] = (await t.as('client').get('/v1/skills/reasoned')).body.versions;
+    assert.equal(version.status, 'blocked');
+    assert.equal(version.created_by, 'author-key');
+    assert.deepEqual({ ...version.review_decision, decided_at: undefined }, { verdict: 'reject', reason: 'four GiB is too much', actor: 'admin-key', decided_at: undefined });
+    assert.deepEqual(version.files, { 'main.py': greedy('reasoned').code });
+    const [event] = await t.service.audit.query({ event: 'review.reject', skill: 'reasoned' });
+    assert.deepEqual(event?.details, { reason: 'four GiB is too much' });
+  });
+
   it('answers 404 for an unknown review, 400 for a malformed id and 403 below admin', async function () {
     assert.equal((await t.as('admin').post('/v1/reviews/nope@1.0.0/approve').send({})).status, 404);
     assert.equal((await t.as('admin').post('/v1/reviews/..%2Fetc/approve').send({})).status, 400);

@@ -7,6 +7,7 @@ import type TransportStream from 'winston-transport';
 import type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
 import { encodeEntry, type ChainPoint } from './line.js';
 import { queryAudit } from './query.js';
+import { verifyAudit, type VerifyReport } from './verify.js';
 import { scrubDetails, scrubField } from './scrub.js';
 import type { AuditFileWriter } from './writer.js';
 
@@ -121,6 +122,10 @@ export class WinstonAuditLog implements AuditLog {
       const info: AuditInfo = { level: 'audit', message: String(event.event), [EVENT]: cleanEvent(event), [ACK]: { resolve, reject } };
       this.logger.log(info as unknown as winston.LogEntry);
     });
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyAudit(this.dir);
   }
 
   query(filter: AuditQuery): Promise<AuditEntry[]> {

@@ -14,17 +14,28 @@ function effectiveLimit(limit: number | undefined): number {
   return Math.min(limit, MAX_QUERY_LIMIT);
 }
 
-function sinceMs(since: string | undefined): number | null {
-  if (since === undefined) return null;
-  const ms = Date.parse(since);
-  if (Number.isNaN(ms)) throw new ValidationError('since must be an ISO 8601 date-time', { since });
+function timeMs(field: 'since' | 'until', value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new ValidationError(`${field} must be an ISO 8601 date-time`, { [field]: value });
   return ms;
+}
+
+/** Whether an entry passes the filters that do not depend on its place in the log. */
+function matches(entry: AuditEntry, filter: AuditQuery, until: number | null): boolean {
+  if (filter.before !== undefined && entry.seq >= filter.before) return false;
+  if (until !== null && Date.parse(entry.time) > until) return false;
+  if (filter.event !== undefined && entry.event !== filter.event) return false;
+  if (filter.skill !== undefined && entry.skill !== filter.skill) return false;
+  if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
+  return true;
 }
 
 /** Newest first. Lines that do not parse are skipped here; reporting them is the verifier's job. */
 export async function queryAudit(dir: string, filter: AuditQuery): Promise<AuditEntry[]> {
   const limit = effectiveLimit(filter.limit);
-  const since = sinceMs(filter.since);
+  const since = timeMs('since', filter.since);
+  const until = timeMs('until', filter.until);
   const found: AuditEntry[] = [];
   const files = await listAuditFiles(dir);
   for (const file of files.reverse()) {
@@ -35,8 +46,7 @@ export async function queryAudit(dir: string, filter: AuditQuery): Promise<Audit
       const entry = parsed.entry;
       // Times are assigned in chain order, so everything further back is older still.
       if (since !== null && Date.parse(entry.time) < since) return found;
-      if (filter.event !== undefined && entry.event !== filter.event) continue;
-      if (filter.skill !== undefined && entry.skill !== filter.skill) continue;
+      if (!matches(entry, filter, until)) continue;
       found.push(entry);
       if (found.length >= limit) return found;
     }

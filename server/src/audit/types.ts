@@ -1,5 +1,6 @@
 // The fixed shape of an audit event (SPEC §9). Every action goes through AuditLog.record, which
 // resolves only once the line is on disk: callers await it before answering.
+import type { VerifyReport } from './verify.js';
 
 export interface AuditEvent {
   event: string;                 // create | run | install | uninstall | promote | review.approve | review.reject | generate | limits.update | auth.refused | …
@@ -23,7 +24,10 @@ export interface AuditEntry extends AuditEvent {
 export interface AuditQuery {
   event?: string;
   skill?: string;
+  actor?: string;
   since?: string;                // ISO 8601
+  until?: string;                // ISO 8601: only events at or before it
+  before?: number;               // only events with a lower seq (the next page of a newest-first listing)
   limit?: number;
 }
 
@@ -36,6 +40,8 @@ export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
   /** Newest first; limit defaults to 100 and is capped at 1000. A bad limit or since is a ValidationError. */
   query(filter: AuditQuery): Promise<AuditEntry[]>;
+  /** Checks the whole chain as scripts/verify-audit does. */
+  verify(): Promise<VerifyReport>;
   /** Waits for every pending record, then closes the file and releases the folder's lock. */
   close(): Promise<void>;
 }

@@ -285,6 +285,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit chain checked end to end, as scripts/verify-audit does
+         * @description Needs a key with the admin role or a higher one (client < author < admin).
+         */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The key in use: its id and role
+         * @description Needs a key with the client role or a higher one (client < author < admin).
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Engine reachable, runtime and image in force, warm pool, queue
+         * @description Needs a key with the admin role or a higher one (client < author < admin).
+         */
+        get: operations["getStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/limits": {
         parameters: {
             query?: never;
@@ -435,8 +495,43 @@ export interface components {
             skill?: string;
             /** @description only events at or after this ISO 8601 (RFC 3339) date-time with its offset, or date (midnight UTC) */
             since?: string;
+            /** @description only events of this key id */
+            actor?: string;
+            /** @description only events at or before this date-time with its offset, or date (midnight UTC) */
+            until?: string;
+            /** @description only events with a lower seq: pass the last seq of a page to get the next (older) page */
+            before?: number;
             /** @description at most this many events (default 100) */
             limit?: number;
+        };
+        /** GET /v1/audit/verify answer: the audit chain checked end to end, as scripts/verify-audit does */
+        audit_verification: {
+            /** @description the chain is intact */
+            ok: boolean;
+            /** @description entries checked (before the failure, if any) */
+            entries: number;
+            /** @description the audit files, oldest first (names under <data_dir>/audit/) */
+            files: string[];
+            /** @description where the verified chain ends */
+            head: null | {
+                seq: number;
+                hash: string;
+            };
+            /** @description an unfinished last line: a write a crash cut short, never acknowledged (not tampering) */
+            torn_tail: null | {
+                file: string;
+                line: number;
+                bytes: number;
+            };
+            /** @description the first bad line */
+            failure: null | {
+                file: string;
+                /** @description 1-based line number within file */
+                line: number;
+                /** @enum {unknown} */
+                kind: "bad_json" | "hash_mismatch" | "sequence_gap" | "broken_link" | "bad_header" | "missing_file";
+                message: string;
+            };
         };
         /** Tool Executor configuration (TOOL_EXECUTOR_CONFIG); every key optional, missing keys take the embedded defaults */
         config: {
@@ -610,7 +705,17 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+                /** @description the key id that created, installed or generated it; null for bundled skills */
+                created_by?: string | null;
+                review_decision?: components["schemas"]["skill_view_review_decision"];
             }[];
+        };
+        /** GET /v1/me answer: the key in use */
+        key_identity: {
+            /** @description the key's id (never the key) */
+            id: string;
+            /** @enum {unknown} */
+            role: "client" | "author" | "admin";
         };
         /** PUT /v1/admin/limits body: the whole limit policy (GET returns the same shape) */
         limit_policy: {
@@ -691,6 +796,8 @@ export interface components {
                 created_at: string;
                 /** @description the network origins the manifest asks for; an approval grants exactly these */
                 network: string[];
+                /** @description the key id that created it (null where unknown) */
+                created_by: string | null;
             }[];
         };
         /** POST /v1/skills/promote body: the draft that becomes active */
@@ -736,6 +843,7 @@ export interface components {
             };
             /** @description the network origins the approval granted */
             approved_network?: string[];
+            review_decision: components["schemas"]["skill_view_review_decision"];
         };
         /** POST /v1/runs answer (202): the run is queued; GET /v1/runs/{id} follows it */
         run_accepted: {
@@ -823,6 +931,32 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** GET /v1/admin/status answer: the engine, the runtime and image in force, the warm pool and the admission queue */
+        service_status: {
+            engine: {
+                /** @description the engine answered a ping (within 3 s) */
+                reachable: boolean;
+                /** @description the runner image is on the engine; null when the engine does not answer */
+                image_present: boolean | null;
+                /** @description the OCI runtime sandboxes run under (runc, runsc) */
+                runtime: string;
+                image: string;
+            };
+            /** @description containers started ahead of runs; null when sandbox.pool.size is 0 */
+            pool: null | {
+                size: number;
+                ready: number;
+                starting: number;
+            };
+            queue: {
+                /** @description runs holding a slot */
+                running: number;
+                /** @description runs waiting for a slot (the queue's depth) */
+                waiting: number;
+                concurrency: number;
+                queue: number;
+            };
+        };
         /** GET /v1/skills/{name} answer: every version, newest first, with what its manifest promises */
         skill_detail: {
             name: components["schemas"]["manifest_name"];
@@ -848,6 +982,15 @@ export interface components {
                 limits?: components["schemas"]["limits"];
                 permissions?: components["schemas"]["manifest_permissions"];
                 review: components["schemas"]["skill_review"];
+                /** @description the key id that created, installed or generated it; null for bundled skills */
+                created_by: string | null;
+                review_decision?: components["schemas"]["skill_view_review_decision"];
+                /** @description the network origins an admin approved */
+                approved_network?: string[];
+                /** @description the skill's files: relative path -> text */
+                files: {
+                    [key: string]: string;
+                };
             }[];
         };
         /** GET /v1/skills answer */
@@ -887,6 +1030,20 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description the key id that created, installed or generated it; null for bundled skills */
+            created_by: string | null;
+            review_decision?: components["schemas"]["skill_view_review_decision"];
+            /** @description the network origins an admin approved */
+            approved_network?: string[];
+        };
+        /** @description an admin's decision on an escalation, with the reason given */
+        skill_view_review_decision: {
+            /** @enum {unknown} */
+            verdict: "approve" | "reject";
+            reason: string | null;
+            actor: string | null;
+            /** Format: date-time */
+            decided_at: string;
         };
         /** A skill stored by create, install, promote or generate, with its review */
         stored_skill: {
@@ -905,6 +1062,11 @@ export interface components {
                 created_at?: string;
                 /** Format: date-time */
                 updated_at?: string;
+                /** @description the key id that created, installed or generated it; null for bundled skills */
+                created_by?: string | null;
+                review_decision?: components["schemas"]["skill_view_review_decision"];
+                /** @description the network origins an admin approved */
+                approved_network?: string[];
             };
             review: components["schemas"]["skill_review"];
             /** @description install: sha256 of the package */
@@ -2099,6 +2261,9 @@ export interface operations {
                 event?: string;
                 skill?: string;
                 since?: string;
+                actor?: string;
+                until?: string;
+                before?: number;
                 limit?: number;
             };
             header?: never;
@@ -2123,6 +2288,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description unauthorized: no valid API key (Authorization: Bearer <key>) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description forbidden: the key's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description internal: a bug; the request id finds it in the service log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description intact, or the first bad line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["audit_verification"];
+                };
+            };
+            /** @description unauthorized: no valid API key (Authorization: Bearer <key>) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description forbidden: the key's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description internal: a bug; the request id finds it in the service log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the key id and role */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["key_identity"];
+                };
+            };
+            /** @description unauthorized: no valid API key (Authorization: Bearer <key>) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+            /** @description internal: a bug; the request id finds it in the service log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error"];
+                };
+            };
+        };
+    };
+    getStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the service state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["service_status"];
                 };
             };
             /** @description unauthorized: no valid API key (Authorization: Bearer <key>) */

@@ -25,7 +25,7 @@ export class EgressBroker {
   /** One pool for every run: keep-alive connections are per origin, to addresses already checked. */
   private readonly agent: Agent;
 
-  constructor(private readonly deps: { config: EgressConfig; audit: AuditLog }) {
+  constructor(private readonly deps: { config: EgressConfig; audit: Pick<AuditLog, 'record'> }) {
     this.addresses = new AddressPolicy(deps.config.allow_cidrs);
     this.secrets = deps.config.secrets.map((s) => ({ origin: parseOrigins([s.origin])[0] as OriginPattern, header: s.header.toLowerCase(), value: s.value }));
     this.agent = new Agent({ connect: { lookup: this.checkedLookup() }, keepAliveTimeout: 4000 });
@@ -68,7 +68,7 @@ export class EgressBroker {
 interface SessionContext {
   agent: Agent;
   addresses: AddressPolicy;
-  audit: AuditLog;
+  audit: Pick<AuditLog, 'record'>;
   config: EgressConfig;
   /** The `egress.secrets` headers for a destination. */
   secretHeaders(target: Target): Record<string, string>;

@@ -62,11 +62,20 @@ export interface RunOptions {
   onNetRequest?: NetExchange;
 }
 
+/** What the backend runs with, and its warm pool's fill (null when there is no pool). */
+export interface SandboxState {
+  runtime: string;
+  image: string;
+  pool: { size: number; ready: number; starting: number } | null;
+}
+
 export interface SandboxBackend {
   /** Runs one job in a fresh sandbox that is destroyed afterwards, whatever happens. */
   run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
+  /** The runtime and image in force and the warm pool's fill, without asking the engine. */
+  state(): SandboxState;
   /** True when the runner image is present on the engine. */
   imagePresent(): Promise<boolean>;
   /** Starts preparing sandboxes ahead of runs, where the backend does (a warm pool); call it after removeLeftovers. */

@@ -12,6 +12,7 @@ import { auditRefusals } from './authenticate.js';
 import { bodyParsers } from './body.js';
 import { context } from './context.js';
 import { renderError, unknownRoute } from './errors.js';
+import { consoleSecurityHeaders, isConsolePath } from './routes/console.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -28,6 +29,8 @@ export interface HttpAppOptions {
   onResponse?: (sample: ResponseSample) => void;
   /** The route table (API_ROUTES unless a test app brings its own). */
   api?: readonly ApiRoute[];
+  /** The admin console's static files (routes/console.ts), served without a key under /ui. */
+  console?: Router;
 }
 
 const assignRequestId: RequestHandler = (_req, res, next) => {
@@ -42,9 +45,13 @@ const assignRequestId: RequestHandler = (_req, res, next) => {
 };
 
 /** A JSON API renders no documents: nothing may load, frame or embed its answers. */
-const securityHeaders = helmet({
+const apiSecurityHeaders = helmet({
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
 });
+
+/** The console's pages get their own policy (scripts and styles of this origin); everything else the API's. */
+const securityHeaders: RequestHandler = (req, res, next) =>
+  (isConsolePath(req.path) ? consoleSecurityHeaders : apiSecurityHeaders)(req, res, next);
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
   const match = routeMatcher(options.api ?? API_ROUTES);
@@ -71,6 +78,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     });
     next();
   });
+  if (options.console) app.use(options.console);
   // The exact path decides: /metrics is public, /metrics/ or /METRICS is not (they find no route anyway).
   app.use((req, res, next) => (publicPaths.has(req.path) ? next() : options.authenticate(req, res, next)));
   app.use(bodyParsers({ limitBytes: options.bodyLimitBytes, match }));

@@ -11,3 +11,5 @@ export { healthHandlers, type Readiness } from './routes/health.js';
 export { reviewsHandlers } from './routes/reviews.js';
 export { runHandlers } from './routes/run.js';
 export { skillsHandlers } from './routes/skills.js';
+export { statusHandlers } from './routes/status.js';
+export { createConsoleRouter } from './routes/console.js';

@@ -51,7 +51,7 @@ function typedQuery(query: Record<string, unknown>, schema: object | undefined):
   const properties = (schema as { properties?: Record<string, { type?: string }> } | undefined)?.properties ?? {};
   const typed: Record<string, unknown> = { ...query };
   for (const [name, value] of Object.entries(typed)) {
-    if (properties[name]?.type === 'integer' && typeof value === 'string' && /^[0-9]{1,9}$/.test(value)) typed[name] = Number(value);
+    if (properties[name]?.type === 'integer' && typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) typed[name] = Number(value);
   }
   return typed;
 }

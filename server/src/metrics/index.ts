@@ -76,6 +76,7 @@ export class ServiceMetrics {
         this.observeEvent(event);
       },
       query: (filter) => audit.query(filter),
+      verify: () => audit.verify(),
       close: () => audit.close(),
     };
   }

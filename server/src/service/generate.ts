@@ -67,7 +67,7 @@ export class GenerateService {
     }
     const status: SkillStatus =
       review.decision === 'ESCALATE' ? 'pending_review' : generator.auto_promote && review.decision === 'APPROVE' ? 'active' : 'draft';
-    const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review });
+    const record = await store.add(source, { status, origin: 'generate', digest: control.digest(source.files), review, created_by: call.actor?.id ?? null });
     await audit.record({ ...audited, outcome: status, duration_ms: Math.round(performance.now() - startedAt) });
     const { version, description, tags } = record;
     return { skill: { name: record.name, version, status: record.status, description, tags }, review, generated: true };

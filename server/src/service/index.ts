@@ -11,4 +11,5 @@ export {
 } from './lifecycle.js';
 export { LIMIT_KEYS, PolicyState, type LimitPolicy } from './policy.js';
 export { ReviewService, reviewId, type PendingReview, type ReviewVerdict } from './reviews.js';
+export { serviceStatus, type ServiceStatus, type StatusDeps } from './status.js';
 export { RunService, effectiveLimits, type CallContext, type PreparedRun, type RunRequest, type RunResponse, type RunServiceDeps } from './run.js';

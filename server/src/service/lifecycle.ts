@@ -21,7 +21,7 @@ export type SkillRef = Contract<'uninstall_skill.json'>;
 export type InstallRequest = SkillRef | { package: Buffer };
 
 /** A record as the API shows it. */
-export type SkillView = Pick<SkillRecord, 'name' | 'version' | 'status' | 'description' | 'tags' | 'origin' | 'digest' | 'created_at' | 'updated_at'>;
+export type SkillView = Contract<'skill_view.json'>;
 
 export interface StoredSkillAnswer {
   /** 201, or 202 when the control layer escalated and the skill waits for a review. */
@@ -48,8 +48,11 @@ interface AuditFacts {
 }
 
 export function viewOf(record: SkillRecord): SkillView {
-  const { name, version, status, description, tags, origin, digest, created_at, updated_at } = record;
-  return { name, version, status, description, tags, origin, digest, created_at, updated_at };
+  const { name, version, status, description, tags, origin, digest, created_at, updated_at, created_by = null, review_decision, approved_network } = record;
+  return {
+    name, version, status, description, tags, origin, digest, created_at, updated_at, created_by,
+    ...(review_decision ? { review_decision } : {}), ...(approved_network ? { approved_network } : {}),
+  };
 }
 
 export class LifecycleService {
@@ -90,7 +93,7 @@ export class LifecycleService {
    * The common way in: rules and staging (store.stage), the control layer, then into place. BLOCK
    * stores nothing; ESCALATE waits as pending_review; otherwise active when `wantActive`, else a draft.
    */
-  private async admit(source: SkillSource, origin: SkillOrigin, wantActive: boolean, facts: AuditFacts): Promise<StoredSkillAnswer & { outcome: SkillStatus }> {
+  private async admit(source: SkillSource, origin: SkillOrigin, wantActive: boolean, facts: AuditFacts, call: CallContext): Promise<StoredSkillAnswer & { outcome: SkillStatus }> {
     const { store, control, policy } = this.deps;
     this.assertAbsent(source.manifest.name, source.manifest.version);
     const staged = await store.stage(source);
@@ -101,7 +104,7 @@ export class LifecycleService {
         throw new BlockedError(`the control layer blocked ${source.manifest.name}@${source.manifest.version}; nothing was stored`, { review });
       }
       const status: SkillStatus = review.decision === 'ESCALATE' ? 'pending_review' : wantActive ? 'active' : 'draft';
-      const record = await store.commit(staged, { status, origin, digest: control.digest(staged.files), review });
+      const record = await store.commit(staged, { status, origin, digest: control.digest(staged.files), review, created_by: call.actor?.id ?? null });
       return { httpStatus: status === 'pending_review' ? 202 : 201, body: { skill: viewOf(record), review }, outcome: status };
     } finally {
       await staged.discard();
@@ -118,7 +121,7 @@ export class LifecycleService {
       }
       // Only an admin may skip the draft stage; an author's auto_promote quietly stores a draft (SPEC §3).
       const wantActive = auto_promote && call.actor !== null && hasRole(call.actor, 'admin');
-      return this.admit({ manifest, files: { ...files, [manifest.entrypoint]: code } }, 'create', wantActive, facts);
+      return this.admit({ manifest, files: { ...files, [manifest.entrypoint]: code } }, 'create', wantActive, facts, call);
     });
   }
 
@@ -145,7 +148,7 @@ export class LifecycleService {
       if ('name' in request && (source.manifest.name !== request.name || (request.version && source.manifest.version !== request.version))) {
         throw new BlockedError(`the registry package for ${request.name} holds ${source.manifest.name}@${source.manifest.version}`, { rule: 'package-mismatch' });
       }
-      const answer = await this.admit(source, 'package' in request ? 'upload' : 'install', true, facts);
+      const answer = await this.admit(source, 'package' in request ? 'upload' : 'install', true, facts, call);
       return { ...answer, body: { ...answer.body, digest: `sha256:${sha256}` } };
     });
   }
@@ -189,14 +192,14 @@ export class LifecycleService {
     return { skills: this.deps.store.list().map(viewOf) };
   }
 
-  /** Every version of a skill, newest first, with what its manifest promises (schemas, limits, permissions). */
+  /** Every version of a skill, newest first, with what its manifest promises (schemas, limits, permissions) and its files. */
   async detail(name: string): Promise<Contract<'skill_detail.json'>> {
     const records = this.deps.store.list().filter((r) => r.name === name).reverse();
     if (records.length === 0) throw new NotFoundError(`no skill ${name}`, { skill: name });
     const versions = await Promise.all(records.map(async (record) => {
-      const { manifest } = await this.deps.store.read(record);
+      const { manifest, files } = await this.deps.store.read(record);
       const { entrypoint, handler, runtime, input_schema, output_schema, limits, permissions } = manifest;
-      return { ...viewOf(record), runtime, entrypoint, handler, input_schema, output_schema, limits, permissions, review: record.review };
+      return { ...viewOf(record), runtime, entrypoint, handler, input_schema, output_schema, limits, permissions, review: record.review, files };
     }));
     return { name, versions };
   }

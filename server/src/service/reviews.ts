@@ -2,19 +2,13 @@
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
 import type { AuditLog } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Contract } from '../contracts/index.js';
 import { sameOrigins } from '../egress/index.js';
-import type { Approval, SkillRecord, SkillStore } from '../store/index.js';
+import type { ReviewDecision, SkillRecord, SkillStore } from '../store/index.js';
 import type { CallContext } from './run.js';
 
-export interface PendingReview {
-  /** `<name>@<version>`: stable, readable, and unique because name+version is. */
-  id: string;
-  skill: { name: string; version: string; description: string; origin: SkillRecord['origin'] };
-  review: SkillRecord['review'];
-  /** The origins the skill asks to reach: approving grants exactly these. */
-  network: string[];
-  created_at: string;
-}
+/** A skill waiting for an admin's decision, as GET /v1/reviews shows it. */
+export type PendingReview = Contract<'pending_reviews.json'>['reviews'][number];
 
 export type ReviewVerdict = 'approve' | 'reject';
 
@@ -36,6 +30,7 @@ export class ReviewService {
       review: r.review,
       network: await this.requestedNetwork(r),
       created_at: r.created_at,
+      created_by: r.created_by ?? null,
     })));
   }
 
@@ -48,7 +43,7 @@ export class ReviewService {
    * An approval grants exactly the origins the manifest lists; an admin who names them (`network`)
    * must name that list, so a manifest that changed under the admin's eyes is not approved blind.
    */
-  private async approval(id: string, record: SkillRecord, confirmed: string[] | undefined): Promise<Approval> {
+  private async approval(id: string, record: SkillRecord, confirmed: string[] | undefined): Promise<Pick<SkillRecord, 'approved_network'>> {
     const network = await this.requestedNetwork(record);
     if (confirmed !== undefined && !sameOrigins(confirmed, network)) {
       throw new ConflictError(`${id} asks for other network origins than the approval names`, { id, requested: network, approved: confirmed });
@@ -56,7 +51,7 @@ export class ReviewService {
     return network.length > 0 ? { approved_network: network } : {};
   }
 
-  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] }; approved_network?: string[] }> {
+  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<Contract<'review_outcome.json'>> {
     const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);
     if (!match) throw new ValidationError('a review id is <name>@<version>', { id });
     const [, name, version] = match as unknown as [string, string, string];
@@ -64,7 +59,8 @@ export class ReviewService {
     if (!record) throw new NotFoundError(`no review ${id}`, { id });
     if (record.status !== 'pending_review') throw new ConflictError(`${id} is ${record.status}, not pending review`, { id, status: record.status });
     const approval = verdict === 'approve' ? await this.approval(id, record, call.network) : {};
-    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked', approval);
+    const decision: ReviewDecision = { verdict, reason: call.reason ?? null, actor: call.actor?.id ?? null, decided_at: new Date().toISOString() };
+    const updated = await this.deps.store.setStatus(name, version, verdict === 'approve' ? 'active' : 'blocked', { ...approval, review_decision: decision });
     await this.deps.audit.record({
       event: `review.${verdict}`,
       actor: call.actor?.id ?? null,
@@ -75,6 +71,6 @@ export class ReviewService {
       outcome: updated.status,
       details: call.reason || approval.approved_network ? { reason: call.reason, network: approval.approved_network } : undefined,
     });
-    return { id, skill: { name, version, status: updated.status }, ...approval };
+    return { id, skill: { name, version, status: updated.status }, review_decision: decision, ...approval };
   }
 }

@@ -20,7 +20,7 @@ import { StoreLayout } from './layout.js';
 import { StoreLock } from './lock.js';
 import { reconcile } from './reconcile.js';
 import { checkSkillFiles, MANIFEST_FILE, SizeTally } from '../skill-rules/index.js';
-import type { Approval, CommitMeta, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
+import type { CommitMeta, DecisionFacts, SkillRecord, SkillReviewer, SkillStatus, SkillStore, StagedSkill, StoredSkill } from './types.js';
 
 export type * from './types.js';
 
@@ -151,6 +151,7 @@ class FileSkillStore implements SkillStore {
         const record: SkillRecord = {
           name, version, status: meta.status, description: staged.manifest.description, tags: staged.manifest.tags ?? [],
           origin: meta.origin, digest: meta.digest, review: meta.review, created_at: now, updated_at: now,
+          ...(meta.created_by !== undefined ? { created_by: meta.created_by } : {}),
         };
         const target = this.layout.folderOf(name, version, meta.status);
         // A folder no record names is the leftover of a failed write of this process: not ours to keep.
@@ -176,14 +177,14 @@ class FileSkillStore implements SkillStore {
     return this.commit(await this.stage(source), meta);
   }
 
-  async setStatus(name: string, version: string, status: SkillStatus, approval: Approval = {}): Promise<SkillRecord> {
+  async setStatus(name: string, version: string, status: SkillStatus, decided: DecisionFacts = {}): Promise<SkillRecord> {
     return this.lock.run(async () => {
       await this.reload();
       const key = recordKey(name, version);
       const current = this.records.get(key);
       if (!current) throw new NotFoundError(`no skill ${key}`, { skill: name, version });
       if (current.status === status) return current;
-      const record: SkillRecord = { ...current, ...approval, status, updated_at: new Date().toISOString() };
+      const record: SkillRecord = { ...current, ...decided, status, updated_at: new Date().toISOString() };
       const from = this.layout.folderOf(name, version, current.status);
       const to = this.layout.folderOf(name, version, status);
       // Folder first, record second: a crash between leaves the folder where the old record does not

@@ -21,10 +21,22 @@ export interface SkillRecord {
   approved_network?: string[];
   created_at: string;
   updated_at: string;
+  /** The key id that created, installed or generated it; null for bundled skills. Absent in records written before it was kept. */
+  created_by?: string | null;
+  /** An admin's decision on an escalation (POST /v1/reviews/{id}/approve or /reject), with the reason given. */
+  review_decision?: ReviewDecision;
 }
 
-/** What an admin's approval adds to a record. */
-export type Approval = Pick<SkillRecord, 'approved_network'>;
+export interface ReviewDecision {
+  verdict: 'approve' | 'reject';
+  reason: string | null;
+  /** The deciding key's id. */
+  actor: string | null;
+  decided_at: string;
+}
+
+/** What an admin's decision on an escalation adds to a record: the decision with its reason, and on approval the origins granted. */
+export type DecisionFacts = Pick<SkillRecord, 'approved_network' | 'review_decision'>;
 
 export interface StoredSkill extends SkillSource {
   record: SkillRecord;
@@ -47,6 +59,8 @@ export interface CommitMeta {
   origin: SkillOrigin;
   digest: string;
   review: Review;
+  /** The caller's key id (null for bundled skills). */
+  created_by?: string | null;
 }
 
 export interface SkillStore {
@@ -61,8 +75,8 @@ export interface SkillStore {
   commit(staged: StagedSkill, meta: CommitMeta): Promise<SkillRecord>;
   /** stage + commit: stores a reviewed skill atomically (files and installed.json together). 409 if that version exists. */
   add(source: SkillSource, meta: CommitMeta): Promise<SkillRecord>;
-  /** Moves a skill between draft/pending and active; an admin's approval is kept with the record. */
-  setStatus(name: string, version: string, status: SkillStatus, approval?: Approval): Promise<SkillRecord>;
+  /** Moves a skill between draft/pending and active (or blocked); an admin's decision (and the origins an approval grants) is kept with the record. */
+  setStatus(name: string, version: string, status: SkillStatus, decided?: DecisionFacts): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
   remove(name: string, version?: string): Promise<Array<{ name: string; version: string }>>;
   /** Calls `onChange` after every change of the records (a skill stored, moved or removed); returns the unsubscribe. */

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import Docker from 'dockerode';
 import { UnavailableError } from '../../errors.js';
-import type { Limits, RunJob, RunOptions, RunOutcome, SandboxBackend } from '../types.js';
+import type { Limits, RunJob, RunOptions, RunOutcome, SandboxBackend, SandboxState } from '../types.js';
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
@@ -87,6 +87,10 @@ export class DockerBackend implements SandboxBackend {
     } catch {
       return false;
     }
+  }
+
+  state(): SandboxState {
+    return { runtime: this.settings.runtime, image: this.settings.image, pool: this.pool?.stats ?? null };
   }
 
   async imagePresent(): Promise<boolean> {

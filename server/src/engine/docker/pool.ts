@@ -79,8 +79,8 @@ export class WarmPool {
     this.parallelStarts = options.parallelStarts ?? DEFAULT_PARALLEL_STARTS;
   }
 
-  get stats(): { ready: number; starting: number } {
-    return { ready: this.ready.length, starting: this.starting };
+  get stats(): { size: number; ready: number; starting: number } {
+    return { size: this.options.size, ready: this.ready.length, starting: this.starting };
   }
 
   /** Fills the pool and keeps it fresh; idempotent. The timers never keep the process alive. */
