@@ -9,19 +9,23 @@
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
 // - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache);
 // - the network broker's added latency per request against a direct request (bench-egress).
+// The service's turn, its baselines and the kernel filter are measured under runc, then under
+// gVisor's runsc where the engine has it, with the runsc/runc ratios of latency and throughput
+// (`--runtime X` measures one).
 // Figures, not assertions: the table shows each target and whether this run met it.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { DEFAULT_ALLOW_IMPORTS, defaultConfig, type Limits } from '../server/src/config/index.js';
 import { LABEL, POOL_ROLE, type SandboxSettings } from '../server/src/engine/docker/container-options.js';
+import type { SandboxRuntime } from '../server/src/engine/index.js';
 import { PROJECT_ROOT } from '../server/src/paths.js';
 import { benchAudit } from './bench-audit.js';
 import { benchEgress } from './bench-egress.js';
-import { benchKernel } from './bench-kernel.js';
+import { benchKernel, type KernelCost } from './bench-kernel.js';
 import { benchCache } from './bench-cache.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
@@ -134,22 +138,35 @@ function printTable(rows: Array<[string, string, string]>): void {
   for (const [name, figure, target] of rows) console.log(`${name.padEnd(width)}  ${figure.padEnd(figureWidth)}  ${target}`.trimEnd());
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'te-bench-'));
-  const agent = new http.Agent({ keepAlive: true });
-  const docker = new Docker({ socketPath: '/var/run/docker.sock', agent } as Docker.DockerOptions);
+interface RuntimeFigures {
+  runtime: SandboxRuntime;
+  waiting: number;
+  pooled: Latency;
+  backToBack: Latency;
+  dockerRun: Latency;
+  churn: ChurnResult;
+  churnBefore: ChurnResult;
+  churnAfter: ChurnResult;
+  loaded: Awaited<ReturnType<typeof serverThroughput>>;
+  idle: { rssMb: number };
+  memory: { peakMb: number };
+  peakReset: boolean;
+  kernel: KernelCost;
+}
+
+function addChurn(a: ChurnResult, b: ChurnResult): ChurnResult {
+  const containers = a.containers + b.containers;
+  const elapsedMs = a.elapsedMs + b.elapsedMs;
+  return { containers, elapsedMs, perSecond: containers / (elapsedMs / 1000) };
+}
+
+/** The service's turn under one runtime, beside the same runtime's baselines, on its own data_dir. */
+async function measureRuntime(docker: Docker, dir: string, runtime: SandboxRuntime, poolSize: number): Promise<RuntimeFigures> {
   const config = defaultConfig();
-  const baseline: SandboxSettings = { image: config.sandbox.image, runtime: config.sandbox.runtime, instanceId: 'bench-baseline', dataDir: path.join(dir, 'baseline') };
+  const baseline: SandboxSettings = { image: config.sandbox.image, runtime, instanceId: 'bench-baseline', dataDir: path.join(dir, 'baseline') };
   let server: BenchServer | undefined;
   try {
-    const engine = await docker.version();
-    // --pool-size N measures another pool size than the default (written into the server's config).
-    const sizeArg = process.argv.indexOf('--pool-size');
-    const poolSize = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : config.sandbox.pool.size;
-    console.log(`Tool Executor benchmarks, ${new Date().toISOString()}: ${os.cpus().length} CPUs, Docker ${engine.Version}, ` +
-      `image ${config.sandbox.image}, sandbox.pool.size ${poolSize}, limits.concurrency ${config.limits.concurrency}\n`);
-
-    server = await startBenchServer(dir, `sandbox: {pool: {size: ${poolSize}}}`);
+    server = await startBenchServer(dir, `sandbox: {runtime: ${runtime}, pool: {size: ${poolSize}}}`);
     const waiting = await poolFilled(docker, server.dataDir, poolSize);
     for (let i = 0; i < 5; i++) await runWordCount(server); // warm-up: JIT, first review, first audit file
     await sleep(1000);
@@ -168,35 +185,89 @@ async function main(): Promise<void> {
     const memory = await server.memory();
     await sleep(1000);
     const churnAfter = await rawChurn(baseline, WORD_COUNT_LIMITS, CLIENTS, CHURN_MS);
-
     await server.stop();
     server = undefined;
     const kernel = await benchKernel(baseline, WORD_COUNT_LIMITS);
+    return { runtime, waiting, pooled, backToBack, dockerRun, churn: addChurn(churnBefore, churnAfter), churnBefore, churnAfter, loaded, idle, memory, peakReset, kernel };
+  } finally {
+    await server?.stop();
+    const left = (await removeContainersOf(docker, path.join(dir, 'data'))) + (await removeContainersOf(docker, baseline.dataDir));
+    if (left > 0) console.error(`removed ${left} container(s) the benchmark left behind`);
+  }
+}
+
+function runtimeRows(figures: RuntimeFigures, poolSize: number): Array<[string, string, string]> {
+  const { runtime, pooled, dockerRun, backToBack, loaded, churn, churnBefore, churnAfter, memory, idle, kernel } = figures;
+  const latencyRatio = pooled.p50 / dockerRun.p50;
+  const throughputRatio = loaded.perSecond / churn.perSecond;
+  return [
+    [`${runtime}: run latency, 1 client, warm pool`, `p50 ${ms(pooled.p50)} ms, p99 ${ms(pooled.p99)} ms (${pooled.runs} runs, ${THINK_MS} ms apart; ${figures.waiting} of ${poolSize} warm at start)`, ''],
+    [`${runtime}: docker run --rm -i, same job and walls`, `p50 ${ms(dockerRun.p50)} ms, p99 ${ms(dockerRun.p99)} ms (${dockerRun.runs} runs)`, ''],
+    [`${runtime}: latency ratio (p50 / p50)`, latencyRatio.toFixed(3), `<= ${TARGETS.latencyRatio}  ${verdict(latencyRatio <= TARGETS.latencyRatio)}`],
+    [`${runtime}: run latency, 1 client, back to back`, `p50 ${ms(backToBack.p50)} ms, p99 ${ms(backToBack.p99)} ms (${backToBack.runs} runs)`, '(no target)'],
+    [`${runtime}: throughput, ${CLIENTS} clients`, `${loaded.perSecond.toFixed(1)} runs/s (${loaded.runs} runs; p50 ${ms(loaded.latency.p50)} ms, p99 ${ms(loaded.latency.p99)} ms; max queued ${loaded.maxQueuedMs} ms)`, ''],
+    [`${runtime}: raw engine churn, ${CLIENTS} clients`, `${churn.perSecond.toFixed(1)} containers/s (before ${churnBefore.perSecond.toFixed(1)}, after ${churnAfter.perSecond.toFixed(1)})`, ''],
+    [`${runtime}: throughput ratio`, throughputRatio.toFixed(2), `>= ${TARGETS.throughputRatio}  ${verdict(throughputRatio >= TARGETS.throughputRatio)}`],
+    [`${runtime}: server peak RSS, ${CLIENTS} clients`, `${memory.peakMb.toFixed(1)} MB (idle before ${idle.rssMb.toFixed(1)} MB${figures.peakReset ? '' : '; peak since start: clear_refs refused'})`, `<= ${TARGETS.peakRssMb} MB  ${verdict(memory.peakMb <= TARGETS.peakRssMb)}`],
+    [`${runtime}: kernel filter: build + load, per run`, `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
+    [`${runtime}: kernel filter: a system call behind it`, `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
+  ];
+}
+
+/** What gVisor costs: the service's own figures under runsc over those under runc. */
+function comparisonRows(runc: RuntimeFigures, runsc: RuntimeFigures): Array<[string, string, string]> {
+  return [
+    ['runsc / runc: run latency p50, warm pool', `${(runsc.pooled.p50 / runc.pooled.p50).toFixed(2)} (${ms(runsc.pooled.p50)} / ${ms(runc.pooled.p50)} ms)`, '(no target)'],
+    [`runsc / runc: throughput, ${CLIENTS} clients`, `${(runsc.loaded.perSecond / runc.loaded.perSecond).toFixed(2)} (${runsc.loaded.perSecond.toFixed(1)} / ${runc.loaded.perSecond.toFixed(1)} runs/s)`, '(no target)'],
+    ['runsc / runc: docker run --rm -i p50', `${(runsc.dockerRun.p50 / runc.dockerRun.p50).toFixed(2)} (${ms(runsc.dockerRun.p50)} / ${ms(runc.dockerRun.p50)} ms)`, '(no target)'],
+  ];
+}
+
+/** runc, then runsc where the engine lists it; `--runtime X` measures X alone. */
+async function runtimesToMeasure(docker: Docker): Promise<SandboxRuntime[]> {
+  const arg = process.argv.indexOf('--runtime');
+  if (arg > 0) {
+    const asked = process.argv[arg + 1];
+    if (asked !== 'runc' && asked !== 'runsc') throw new Error(`--runtime takes runc or runsc, not ${asked}`);
+    return [asked];
+  }
+  const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+  if (info.Runtimes?.runsc !== undefined) return ['runc', 'runsc'];
+  console.log('The engine has no runsc runtime (npm run setup registers it where it can): measuring runc only.\n');
+  return ['runc'];
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'te-bench-'));
+  const agent = new http.Agent({ keepAlive: true });
+  const docker = new Docker({ socketPath: '/var/run/docker.sock', agent } as Docker.DockerOptions);
+  const config = defaultConfig();
+  try {
+    const engine = await docker.version();
+    // --pool-size N measures another pool size than the default (written into the server's config).
+    const sizeArg = process.argv.indexOf('--pool-size');
+    const poolSize = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : config.sandbox.pool.size;
+    const runtimes = await runtimesToMeasure(docker);
+    console.log(`Tool Executor benchmarks, ${new Date().toISOString()}: ${os.cpus().length} CPUs, Docker ${engine.Version}, ` +
+      `image ${config.sandbox.image}, runtimes ${runtimes.join(' and ')}, sandbox.pool.size ${poolSize}, limits.concurrency ${config.limits.concurrency}\n`);
+
+    const figures: RuntimeFigures[] = [];
+    for (const runtime of runtimes) {
+      const runtimeDir = path.join(dir, runtime);
+      await mkdir(runtimeDir);
+      figures.push(await measureRuntime(docker, runtimeDir, runtime, poolSize));
+    }
     const review = await benchReview();
     const audit = await benchAudit();
     const cache = await benchCache();
     const egress = await benchEgress();
     const brokerAddedMs = egress.broker.p50_ms - egress.direct.p50_ms;
 
-    const churn: ChurnResult = {
-      containers: churnBefore.containers + churnAfter.containers,
-      elapsedMs: churnBefore.elapsedMs + churnAfter.elapsedMs,
-      perSecond: (churnBefore.containers + churnAfter.containers) / ((churnBefore.elapsedMs + churnAfter.elapsedMs) / 1000),
-    };
-    const latencyRatio = pooled.p50 / dockerRun.p50;
-    const throughputRatio = loaded.perSecond / churn.perSecond;
+    const [runc, runsc] = figures;
     printTable([
       ['measure', 'figure', 'target'],
-      ['run latency, 1 client, warm pool', `p50 ${ms(pooled.p50)} ms, p99 ${ms(pooled.p99)} ms (${pooled.runs} runs, ${THINK_MS} ms apart; ${waiting} of ${poolSize} warm at start)`, ''],
-      ['docker run --rm -i, same job and walls', `p50 ${ms(dockerRun.p50)} ms, p99 ${ms(dockerRun.p99)} ms (${dockerRun.runs} runs)`, ''],
-      ['latency ratio (p50 / p50)', latencyRatio.toFixed(3), `<= ${TARGETS.latencyRatio}  ${verdict(latencyRatio <= TARGETS.latencyRatio)}`],
-      ['run latency, 1 client, back to back', `p50 ${ms(backToBack.p50)} ms, p99 ${ms(backToBack.p99)} ms (${backToBack.runs} runs)`, '(no target)'],
-      [`throughput, ${CLIENTS} clients`, `${loaded.perSecond.toFixed(1)} runs/s (${loaded.runs} runs; p50 ${ms(loaded.latency.p50)} ms, p99 ${ms(loaded.latency.p99)} ms; max queued ${loaded.maxQueuedMs} ms)`, ''],
-      [`raw engine churn, ${CLIENTS} clients`, `${churn.perSecond.toFixed(1)} containers/s (before ${churnBefore.perSecond.toFixed(1)}, after ${churnAfter.perSecond.toFixed(1)})`, ''],
-      ['throughput ratio', throughputRatio.toFixed(2), `>= ${TARGETS.throughputRatio}  ${verdict(throughputRatio >= TARGETS.throughputRatio)}`],
-      [`server peak RSS, ${CLIENTS} clients`, `${memory.peakMb.toFixed(1)} MB (idle before ${idle.rssMb.toFixed(1)} MB${peakReset ? '' : '; peak since start: clear_refs refused'})`, `<= ${TARGETS.peakRssMb} MB  ${verdict(memory.peakMb <= TARGETS.peakRssMb)}`],
-      ['kernel filter: build + load, per run', `p50 ${kernel.loadUsP50.toFixed(0)} µs (${kernel.samples} containers)`, '(no target)'],
-      ['kernel filter: a system call behind it', `${kernel.syscallNsAfter.toFixed(0)} ns vs ${kernel.syscallNsBefore.toFixed(0)} ns before (getppid, ratio ${(kernel.syscallNsAfter / kernel.syscallNsBefore).toFixed(2)})`, '(no target)'],
+      ...figures.flatMap((each) => runtimeRows(each, poolSize)),
+      ...(runc?.runtime === 'runc' && runsc ? comparisonRows(runc, runsc) : []),
       [`review of a ${review.lines}-line skill`, `p50 ${review.p50_ms.toFixed(2)} ms, p99 ${review.p99_ms.toFixed(2)} ms (${review.iterations} reviews)`, `p50 < 20 ms  ${verdict(review.p50_ms < 20)}`],
       ['warm run, review cache on', `p50 ${ms(cache.with_cache.run_p50_ms)} ms (read + second look p50 ${cache.with_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, ''],
       ['warm run, review cache off', `p50 ${ms(cache.without_cache.run_p50_ms)} ms (read + second look p50 ${cache.without_cache.second_look_p50_ms.toFixed(2)} ms; ${cache.runs} runs)`, '(no target)'],
@@ -208,9 +279,6 @@ async function main(): Promise<void> {
       ['net.get from a skill, in-container', egress.fromSkill ? `p50 ${ms(egress.fromSkill.p50_ms)} ms, p99 ${ms(egress.fromSkill.p99_ms)} ms (${egress.fromSkill.requests} requests: attach streams + broker)` : 'runner image missing', '(no target)'],
     ]);
   } finally {
-    await server?.stop();
-    const left = (await removeContainersOf(docker, path.join(dir, 'data'))) + (await removeContainersOf(docker, baseline.dataDir));
-    if (left > 0) console.error(`removed ${left} container(s) the benchmark left behind`);
     agent.destroy();
     await rm(dir, { recursive: true, force: true });
   }

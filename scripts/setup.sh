@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # npm run setup (SPEC §1): makes a fresh clone ready to serve and test, and is quick when all is
-# done. Steps: a Docker engine that answers (installed with apt and started when root), npm
-# dependencies, the TypeScript build, the admin console, the runner image, the bundled registry,
-# and chromium for the console's browser tests.
+# done. Steps: a Docker engine that answers (installed with apt and started when root), gVisor's
+# runtime registered with it where we can, npm dependencies, the TypeScript build, the admin
+# console, the runner image, the bundled registry, and chromium for the console's browser tests.
 set -euo pipefail
 
 LOG_TAG=setup
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$script_dir/lib/log.sh"
 source "$script_dir/lib/docker-engine.sh"
+source "$script_dir/lib/gvisor.sh"
 source "$script_dir/lib/browser.sh"
 
 repo_root=$(cd "$script_dir/.." && pwd)
@@ -22,6 +23,7 @@ main() {
   fi
 
   ensure_docker_engine
+  ensure_gvisor_runtime
   install_npm_dependencies
   install_tool_dependencies
   build_typescript

@@ -10,7 +10,7 @@ import { loadContracts, type Contracts } from './contracts/index.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { KeyRing, loadKeys } from './auth/index.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
-import { createDockerBackend, type SandboxBackend } from './engine/index.js';
+import { createDockerBackend, RuntimeMissingError, type SandboxBackend } from './engine/index.js';
 import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
 import {
@@ -49,6 +49,19 @@ export function createLogger(level = 'info'): winston.Logger {
   });
 }
 
+/**
+ * Settles the sandbox runtime at start-up. An engine that does not answer yet is no reason not to
+ * start (the first run or readiness probe settles it); a runtime asked for by name and missing is.
+ */
+async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Promise<void> {
+  try {
+    await engine.resolveRuntime();
+  } catch (error) {
+    if (error instanceof RuntimeMissingError) throw error;
+    logger.warn('could not reach the engine to settle the sandbox runtime; the first run settles it', { error: String(error) });
+  }
+}
+
 export interface ServiceOptions {
   contracts?: Contracts;
   logger?: winston.Logger;
@@ -62,10 +75,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await mkdir(config.data_dir, { recursive: true });
 
   const metrics = new ServiceMetrics();
-  // Metrics count audited events once they are on disk: the two never disagree.
-  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
   const policy = await PolicyState.load(config, contracts);
-  const control = await createControlLayer({ cache: options.caches });
   const engine = createDockerBackend({
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
@@ -76,6 +86,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
     resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
+  // Before anything is opened: runsc asked for by name and missing stops the start-up here.
+  await settleRuntime(engine, logger);
+  metrics.trackSandboxRuntime(() => engine.runtimeInForce());
+  // Metrics count audited events once they are on disk: the two never disagree.
+  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
+  const control = await createControlLayer({ cache: options.caches });
   const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
@@ -106,9 +122,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const readiness = {
     async problems(): Promise<string[]> {
       if (!(await engine.ping())) return ['the container engine does not answer'];
+      const runtime = await engine.resolveRuntime().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      if (runtime instanceof Error) return [runtime.message];
       if (!(await engine.imagePresent())) return [`runner image ${config.sandbox.image} is missing (npm run setup builds it)`];
       return [];
     },
+    details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
   const mcp = createMcpEndpoint({ runs, lifecycle, store, audit, contracts, logger, serverVersion: packageVersion() });
   const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   const server = await service.listen();
   const address = server.address();
   const where = typeof address === 'object' && address ? `http://${address.address}:${address.port}` : String(address);
-  logger.info('tool executor serving', { url: where, config: source, data_dir: config.data_dir });
+  logger.info('tool executor serving', {
+    url: where, config: source, data_dir: config.data_dir,
+    sandbox_runtime: service.engine.runtimeInForce() ?? `not settled yet (${config.sandbox.runtime}; the engine did not answer)`,
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {

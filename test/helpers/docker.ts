@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { defaultConfig, DEFAULT_ALLOW_IMPORTS, type Limits } from '../../server/src/config/index.js';
-import { createDockerBackend, SANDBOX_LABELS, type RunJob, type RuntimePolicy } from '../../server/src/engine/index.js';
+import { createDockerBackend, GVISOR_PIDS_HEADROOM, SANDBOX_LABELS, type RunJob, type RunOutcome, type RuntimePolicy, type SandboxRuntime } from '../../server/src/engine/index.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,6 +18,12 @@ export const RUNNER_IMAGE = defaultConfig().sandbox.image;
 export async function containersOf(dataDir: string): Promise<string[]> {
   const { stdout } = await execFileAsync('docker', ['ps', '--all', '--quiet', '--filter', `label=${SANDBOX_LABELS.dataDir}=${dataDir}`]);
   return stdout.split('\n').filter((line) => line !== '');
+}
+
+/** Whether the engine lists gVisor's runtime, as `docker info` says. */
+export async function engineListsRunsc(): Promise<boolean> {
+  const { stdout } = await execFileAsync('docker', ['info', '--format', '{{json .Runtimes}}']);
+  return Object.hasOwn(JSON.parse(stdout) as object, 'runsc');
 }
 
 export async function assertNoContainersLeft(dataDir: string): Promise<void> {
@@ -33,10 +39,19 @@ export function uniqueDataDir(name: string): string {
 /**
  * `TE_TEST_POOL_SIZE=2 npx mocha dist/test/engine/*.test.js` runs the engine's tests through warm
  * containers (the pool starts at a file's first run; later runs take a warm one while any waits);
- * `TE_TEST_RUNTIME=runsc` runs them under gVisor (registered with the engine as `runsc`).
+ * `TE_TEST_RUNTIME=runsc` runs them, and the services tests start, under gVisor (registered with the
+ * engine as `runsc`); `npm test` runs the wall and security tests a second time so (scripts/test.sh).
  */
 const TEST_POOL_SIZE = Number(process.env.TE_TEST_POOL_SIZE ?? 0);
-export const TEST_RUNTIME = process.env.TE_TEST_RUNTIME ?? 'runc';
+export const TEST_RUNTIME = testRuntime(process.env.TE_TEST_RUNTIME ?? 'runc');
+
+/** Where gVisor's own kernel answers a probe differently, a test checks that answer under runsc. */
+export const UNDER_GVISOR = TEST_RUNTIME === 'runsc';
+
+function testRuntime(name: string): SandboxRuntime {
+  if (name === 'runc' || name === 'runsc') return name;
+  throw new Error(`TE_TEST_RUNTIME must be runc or runsc, not ${name}`);
+}
 
 export function testBackend(name: string, pool: { size?: number; maxIdleMs?: number } = {}): { backend: ReturnType<typeof createDockerBackend>; dataDir: string } {
   const dataDir = uniqueDataDir(name);
@@ -80,6 +95,24 @@ export function py(strings: TemplateStringsArray, ...values: unknown[]): string 
   const indents = text.split('\n').filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)![0].length);
   const common = Math.min(...indents);
   return text.split('\n').map((line) => line.slice(common)).join('\n');
+}
+
+/**
+ * gVisor's answer to a fork or thread bomb: its own kernel's threads and host stubs share the pids
+ * cgroup with the skill (and thread stacks the memory one), so the sandbox often runs out of host
+ * tasks or memory before the skill is refused: it then ends without a result (checked here, and
+ * true is returned). Otherwise (false) the skill caught the refusal, as under runc.
+ */
+export function bombEndedUnderGvisor(outcome: RunOutcome): boolean {
+  if (!UNDER_GVISOR || outcome.status === 'succeeded') return false;
+  assert.ok(outcome.status === 'failed' || outcome.status === 'memory_exceeded', `${outcome.status}: ${JSON.stringify(outcome.error)}`);
+  assert.equal(outcome.result, null);
+  return true;
+}
+
+/** The most processes or threads a skill may reach under `pids`: under gVisor its kernel's own count too. */
+export function pidsBound(pids: number): number {
+  return UNDER_GVISOR ? pids + GVISOR_PIDS_HEADROOM : pids;
 }
 
 /** Forks until the pids limit refuses; returns how many children it made and who served it. */

@@ -9,6 +9,7 @@ import { createService, type Service } from '../../server/src/app.js';
 import { sha256Hex } from '../../server/src/auth/keys.js';
 import { buildConfig, type ConfigFile, type Role } from '../../server/src/config/index.js';
 import { loadContracts } from '../../server/src/contracts/index.js';
+import { TEST_RUNTIME } from './docker.js';
 
 export const contracts = loadContracts();
 
@@ -31,6 +32,8 @@ export async function startTestService(overrides: ConfigFile = {}, logger: winst
     {
       data_dir: dataDir,
       ...overrides,
+      // The runtime of this test pass (TE_TEST_RUNTIME), unless the test asks for its own.
+      sandbox: { runtime: TEST_RUNTIME, ...overrides.sandbox },
       auth: { keys: (Object.keys(keys) as Role[]).map((role) => ({ id: `${role}-key`, role, sha256: sha256Hex(keys[role]) })) },
     },
     contracts,

@@ -30,7 +30,7 @@ describe('API for the console', function () {
     let body = (await t.as('admin').get('/v1/admin/status').expect(200)).body;
     for (let attempt = 1; attempt < 3 && !body.engine.reachable; attempt++) body = (await t.as('admin').get('/v1/admin/status').expect(200)).body;
     contracts.assert('service_status.json', body);
-    assert.deepEqual(body.engine, { reachable: true, image_present: true, runtime: t.service.config.sandbox.runtime, image: t.service.config.sandbox.image });
+    assert.deepEqual(body.engine, { reachable: true, image_present: true, runtime: t.service.engine.runtimeInForce(), image: t.service.config.sandbox.image });
     assert.equal(body.pool.size, t.service.config.sandbox.pool.size);
     assert.ok(body.pool.ready + body.pool.starting <= body.pool.size);
     assert.deepEqual(body.queue, { running: 0, waiting: 0, concurrency: t.service.policy.limits.concurrency, queue: t.service.policy.limits.queue });

@@ -136,9 +136,16 @@ describe('security: the kernel filter holds with the in-process guard switched o
   it('keeps the watcher out of reach: no signal to it, no /proc look at its memory, descriptors or environment', async () => {
     const outcome = await backend.run(unguarded(skillJob(ATTEMPT + py`
       import os
+      def environment_of(pid):
+          try:
+              return sorted(entry.decode() for entry in open(f'/proc/{pid}/environ', 'rb').read().split(b'\0') if entry)
+          except OSError:
+              return None
       def run(inp):
           watcher = os.getppid()
           return {
+              'watcher environment, where readable': environment_of(watcher),
+              'own environment': sorted(f'{name}={value}' for name, value in os.environ.items()),
               'kill watcher': attempt(lambda: os.kill(watcher, 9)),
               'kill everyone': attempt(lambda: os.kill(-1, 9)),
               'watcher memory': attempt(lambda: open(f'/proc/{watcher}/mem', 'rb').read(1)),
@@ -150,8 +157,14 @@ describe('security: the kernel filter holds with the in-process guard switched o
     const seen = outcome.result as Record<string, string>;
     assert.equal(seen['kill watcher'], EPERM);
     assert.equal(seen['kill everyone'], EPERM);
-    for (const key of ['watcher memory', 'watcher environment']) {
-      assert.match(seen[key]!, /^PermissionError errno (1|13)$/, `${key}: ${seen[key]}`);
+    assert.match(seen['watcher memory']!, /^PermissionError errno (1|13)$/, `watcher memory: ${seen['watcher memory']}`);
+    // gVisor's /proc lets a process read a non-dumpable parent's environment. It holds nothing the
+    // skill's own does not (the job, and its nonce, come over stdin). Linux refuses it.
+    if (TEST_RUNTIME === 'runsc') {
+      assert.equal(seen['watcher environment'], 'allowed');
+      assert.deepEqual(seen['watcher environment, where readable'], seen['own environment']);
+    } else {
+      assert.match(seen['watcher environment']!, /^PermissionError errno (1|13)$/, `watcher environment: ${seen['watcher environment']}`);
     }
     // gVisor's /proc lets a process reopen a non-dumpable parent's descriptors; the watcher's stdout
     // is the container's stdout, which the skill holds already. Linux refuses it.

@@ -287,7 +287,7 @@ describe('admin console (/ui) in Chromium against the real service', function ()
     await admin.locator('.chart rect.bar.run-succeeded').first().waitFor();
     const succeeded = admin.locator('table.outcomes tr', { hasText: 'succeeded' });
     assert.ok(Number(await succeeded.locator('td').innerText()) >= 2);
-    await admin.locator(`[data-runtime="${h.t.service.config.sandbox.runtime}"]`).waitFor();
+    await admin.locator(`[data-runtime="${h.t.service.engine.runtimeInForce()}"]`).waitFor();
     await assertAccessible(admin, 'Overview with runs');
   });
 

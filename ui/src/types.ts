@@ -106,7 +106,7 @@ export interface ChainReport {
 }
 
 export interface ServiceStatus {
-  engine: { reachable: boolean; image_present: boolean | null; runtime: string; image: string };
+  engine: { reachable: boolean; image_present: boolean | null; runtime: 'runc' | 'runsc' | null; image: string };
   pool: { size: number; ready: number; starting: number } | null;
   queue: { running: number; waiting: number; concurrency: number; queue: number };
 }

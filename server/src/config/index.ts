@@ -49,7 +49,7 @@ export function defaultConfig(): Config {
     data_dir: './data',
     registry: { url: './data/registry' },
     auth: { keys: [] },
-    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'runc', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
+    sandbox: { image: DEFAULT_RUNNER_IMAGE, runtime: 'auto', pool: { size: 2 }, result_max_bytes: 1048576, result_max_depth: 128 },
     limits: {
       defaults: { timeout_ms: 30000, memory_mb: 256, cpus: 1, pids: 64, output_bytes: 1048576 },
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },

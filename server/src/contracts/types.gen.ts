@@ -557,7 +557,11 @@ export interface components {
             };
             sandbox?: {
                 image?: string;
-                runtime?: string;
+                /**
+                 * @description auto: gVisor (runsc) where the engine has it, runc otherwise
+                 * @enum {unknown}
+                 */
+                runtime?: "auto" | "runc" | "runsc";
                 docker_socket?: string;
                 pool?: {
                     size?: number;
@@ -678,6 +682,11 @@ export interface components {
         health: {
             /** @enum {unknown} */
             status: "ok" | "ready";
+            /**
+             * @description GET /readyz: the sandbox runtime in force (null while the engine has not yet settled it)
+             * @enum {unknown}
+             */
+            sandbox_runtime?: "runc" | "runsc" | null;
         };
         /** POST /v1/skills/install JSON body: a package of the configured registry by name, the newest version unless one is given (an application/gzip body is a package instead) */
         install_skill: {
@@ -938,8 +947,11 @@ export interface components {
                 reachable: boolean;
                 /** @description the runner image is on the engine; null when the engine does not answer */
                 image_present: boolean | null;
-                /** @description the OCI runtime sandboxes run under (runc, runsc) */
-                runtime: string;
+                /**
+                 * @description the OCI runtime sandboxes run under (runc, runsc); null until it is settled (the engine has not answered since the start)
+                 * @enum {unknown}
+                 */
+                runtime: "runc" | "runsc" | null;
                 image: string;
             };
             /** @description containers started ahead of runs; null when sandbox.pool.size is 0 */
@@ -2614,7 +2626,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ready */
+            /** @description ready, with the sandbox runtime in force */
             200: {
                 headers: {
                     [name: string]: unknown;

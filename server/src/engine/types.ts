@@ -62,9 +62,15 @@ export interface RunOptions {
   onNetRequest?: NetExchange;
 }
 
+/** The container runtimes sandboxes run under: runc, or gVisor's runsc (its own kernel in user space). */
+export type SandboxRuntime = 'runc' | 'runsc';
+/** What the configuration asks for (sandbox.runtime): a runtime, or `auto`, runsc where the engine has it. */
+export type RuntimeChoice = SandboxRuntime | 'auto';
+
 /** What the backend runs with, and its warm pool's fill (null when there is no pool). */
 export interface SandboxState {
-  runtime: string;
+  /** The runtime in force; null until it is settled (the engine has not answered yet). */
+  runtime: SandboxRuntime | null;
   image: string;
   pool: { size: number; ready: number; starting: number } | null;
 }
@@ -72,6 +78,14 @@ export interface SandboxState {
 export interface SandboxBackend {
   /** Runs one job in a fresh sandbox that is destroyed afterwards, whatever happens. */
   run(job: RunJob, options?: RunOptions): Promise<RunOutcome>;
+  /**
+   * Settles, once, the runtime sandboxes run under, from the configured choice and what the engine
+   * offers. Rejects when the engine does not answer (call again later: runs call it too) or when a
+   * runtime asked for by name is missing (an operator's fix).
+   */
+  resolveRuntime(): Promise<SandboxRuntime>;
+  /** The runtime in force, or null until resolveRuntime has settled it. */
+  runtimeInForce(): SandboxRuntime | null;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   /** The runtime and image in force and the warm pool's fill, without asking the engine. */

@@ -89,7 +89,7 @@ export const API_ROUTES = [
   { id: 'putLimits', method: 'PUT', path: '/v1/admin/limits', access: 'admin', summary: 'Replace the limit policy (persisted, audited)', body: { schema: 'limit_policy.json' },
     ok: { 200: { description: 'the new limit policy', schema: 'limit_policy.json' } }, errors: [] },
   { id: 'health', method: 'GET', path: '/healthz', access: 'public', summary: 'Alive', ok: { 200: { description: 'alive', schema: 'health.json' } }, errors: [] },
-  { id: 'ready', method: 'GET', path: '/readyz', access: 'public', summary: 'Engine reachable and runner image present', ok: { 200: { description: 'ready', schema: 'health.json' } }, errors: ['unavailable'] },
+  { id: 'ready', method: 'GET', path: '/readyz', access: 'public', summary: 'Engine reachable and runner image present', ok: { 200: { description: 'ready, with the sandbox runtime in force', schema: 'health.json' } }, errors: ['unavailable'] },
   { id: 'metrics', method: 'GET', path: '/metrics', access: 'public', summary: 'Prometheus metrics', ok: { 200: { description: 'text exposition format', produces: 'text/plain' } }, errors: [] },
   { id: 'openApi', method: 'GET', path: '/openapi.json', access: 'public', summary: 'This document', ok: { 200: { description: 'OpenAPI 3.1' } }, errors: [] },
 ] as const satisfies readonly ApiRoute[];

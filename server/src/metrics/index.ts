@@ -22,6 +22,7 @@ const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 export class ServiceMetrics {
   readonly registry = new Registry();
   private queueStats: () => QueueStats = () => ({ running: 0, waiting: 0 });
+  private sandboxRuntime: () => string | null = () => null;
   private readonly runs: Counter<'status'>;
   private readonly runDuration: Histogram<'status'>;
   private readonly auditEvents: Counter<'event' | 'outcome'>;
@@ -48,6 +49,20 @@ export class ServiceMetrics {
     const stats = (): QueueStats => this.queueStats();
     new Gauge({ name: 'tool_executor_queue_depth', help: 'Runs waiting for a slot', registers, collect() { this.set(stats().waiting); } });
     new Gauge({ name: 'tool_executor_runs_in_progress', help: 'Runs holding a slot', registers, collect() { this.set(stats().running); } });
+    const runtime = (): string | null => this.sandboxRuntime();
+    new Gauge({
+      name: 'tool_executor_sandbox_runtime_info', help: 'The container runtime sandboxes run under (1 for the one in force; none before it is settled)', labelNames: ['runtime'], registers,
+      collect() {
+        this.reset();
+        const inForce = runtime();
+        if (inForce !== null) this.set({ runtime: inForce }, 1);
+      },
+    });
+  }
+
+  /** Where the runtime gauge reads from (the sandbox backend). */
+  trackSandboxRuntime(runtime: () => string | null): void {
+    this.sandboxRuntime = runtime;
   }
 
   /** Where the queue gauges read from (the admission control). */

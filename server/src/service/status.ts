@@ -4,7 +4,7 @@ import type { SandboxBackend, SandboxState } from '../engine/index.js';
 import type { AdmissionLimits } from './admission.js';
 
 export interface ServiceStatus {
-  engine: { reachable: boolean; image_present: boolean | null; runtime: string; image: string };
+  engine: { reachable: boolean; image_present: boolean | null; runtime: SandboxState['runtime']; image: string };
   pool: SandboxState['pool'];
   queue: { running: number; waiting: number; concurrency: number; queue: number };
 }

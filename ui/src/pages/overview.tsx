@@ -119,7 +119,7 @@ export function OverviewPage() {
         <dl class="facts status">
           <dt>engine</dt><dd class={s.engine.reachable ? 'good' : 'bad'} data-engine={s.engine.reachable ? 'reachable' : 'unreachable'}>{s.engine.reachable ? 'reachable' : 'not reachable'}</dd>
           <dt>runner image</dt><dd><code>{s.engine.image}</code> ({yesNo(s.engine.image_present, 'present', 'missing')})</dd>
-          <dt>runtime in force</dt><dd data-runtime={s.engine.runtime}>{s.engine.runtime}</dd>
+          <dt>runtime in force</dt><dd data-runtime={s.engine.runtime ?? ''}>{s.engine.runtime ?? 'not settled yet'}</dd>
           <dt>warm pool</dt><dd>{s.pool ? `${s.pool.ready} of ${s.pool.size} ready, ${s.pool.starting} starting` : 'off (every run starts its own container)'}</dd>
           <dt>queue</dt><dd>{s.queue.waiting} waiting (of {s.queue.queue}), {s.queue.running} running (of {s.queue.concurrency})</dd>
         </dl>

@@ -1,24 +1,29 @@
 // SandboxBackend on the Docker Engine API (dockerode). Each run gets its own ContainerRun, which
 // owns that container from create (or from the warm pool) to remove; this class owns the
-// connection to the engine and the pool.
+// connection to the engine and the pool. The runtime (runc or gVisor's runsc) is settled once,
+// before the first container: the pool is made then, since every container it starts needs it.
 import http from 'node:http';
 import Docker from 'dockerode';
-import { UnavailableError } from '../../errors.js';
-import type { Limits, RunJob, RunOptions, RunOutcome, SandboxBackend, SandboxState } from '../types.js';
+import { AppError, UnavailableError } from '../../errors.js';
+import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBackend, SandboxRuntime, SandboxState } from '../types.js';
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
 import { ContainerRun, type EngineLogger } from './container-run.js';
 import { engineError, statusCodeOf } from './engine-errors.js';
 import type { ResultBounds } from './outcome.js';
 import { WarmPool } from './pool.js';
+import { resolveRuntime, RuntimeMissingError } from './runtime.js';
 
 const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
+const INFO_TIMEOUT_MS = 5000;
+const RETRY_AFTER_S = 5;
+const MISSING_RUNTIME_RETRY_AFTER_S = 30;
 export const DEFAULT_RESULT_BOUNDS: ResultBounds = { maxBytes: 1048576, maxDepth: 128 };
 
 export interface DockerBackendOptions {
   image: string;
-  /** OCI runtime: `runc` (default) or `runsc` (gVisor). */
-  runtime?: string;
+  /** `auto` (default): runsc (gVisor) where the engine lists it, runc otherwise; or either by name. */
+  runtime?: RuntimeChoice;
   /** Written into every container's labels, so leftovers are found per data_dir. */
   dataDir: string;
   /** Distinguishes this process's containers from an earlier (crashed) one's. */
@@ -43,32 +48,41 @@ const silentLogger: EngineLogger = { warn: () => undefined };
 type DockerOptionsWithAgent = Docker.DockerOptions & { agent: http.Agent };
 type Pingable = { ping(options: { abortSignal: AbortSignal }): Promise<unknown> };
 
+/** What exists once the runtime is settled: the settings every container is created with, and the pool. */
+interface Sandboxes {
+  settings: SandboxSettings;
+  pool: WarmPool | null;
+}
+
 export class DockerBackend implements SandboxBackend {
   // Our own agent, so close() can end every kept-alive connection to the engine.
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly docker: Docker;
-  private readonly settings: SandboxSettings;
   private readonly logger: EngineLogger;
-  private readonly pool: WarmPool | null;
   private readonly resultBounds: ResultBounds;
   /** Runs in progress and containers still being removed after their run answered. */
   private readonly runs = new Set<Promise<unknown>>();
+  private sandboxes: Sandboxes | null = null;
+  private settling: Promise<Sandboxes> | null = null;
+  private warmUpWanted = false;
   private closed = false;
 
-  constructor(options: DockerBackendOptions) {
+  constructor(private readonly options: DockerBackendOptions) {
     // An explicit socket path: the modem would otherwise read DOCKER_HOST from the environment.
     const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_SOCKET_PATH, agent: this.agent };
     this.docker = new Docker(dockerOptions);
-    this.settings = { image: options.image, runtime: options.runtime ?? 'runc', instanceId: options.instanceId, dataDir: options.dataDir };
     this.logger = options.logger ?? silentLogger;
     this.resultBounds = options.resultBounds ?? DEFAULT_RESULT_BOUNDS;
-    const context = { docker: this.docker, settings: this.settings, logger: this.logger };
-    this.pool = options.pool && options.pool.size > 0 ? new WarmPool(context, options.pool) : null;
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
-    if (this.closed) throw new UnavailableError('the sandbox backend is shutting down', 5);
-    const containerRun = new ContainerRun({ docker: this.docker, settings: this.settings, logger: this.logger, pool: this.pool, resultBounds: this.resultBounds }, job, options);
+    if (this.closed) throw this.shuttingDown();
+    const { settings, pool } = this.sandboxes ?? await this.settle().catch((error: unknown) => {
+      // Found missing only now (the engine did not answer at start-up): the operator's to fix, not a bug.
+      throw error instanceof RuntimeMissingError ? new UnavailableError(error.message, MISSING_RUNTIME_RETRY_AFTER_S) : error;
+    });
+    if (this.closed) throw this.shuttingDown();
+    const containerRun = new ContainerRun({ docker: this.docker, settings, logger: this.logger, pool, resultBounds: this.resultBounds }, job, options);
     const outcome = containerRun.execute();
     const settled = Promise.allSettled([outcome, containerRun.removed]);
     this.runs.add(settled);
@@ -76,8 +90,22 @@ export class DockerBackend implements SandboxBackend {
     return outcome;
   }
 
+  async resolveRuntime(): Promise<SandboxRuntime> {
+    return (this.sandboxes ?? await this.settle()).settings.runtime;
+  }
+
+  runtimeInForce(): SandboxRuntime | null {
+    return this.sandboxes?.settings.runtime ?? null;
+  }
+
   warmUp(): void {
-    if (!this.closed) this.pool?.start();
+    this.warmUpWanted = true;
+    if (this.sandboxes === null) {
+      // The pool starts once the runtime is settled; an engine that does not answer yet is retried by the next run.
+      this.settle().catch(() => undefined);
+    } else if (!this.closed) {
+      this.sandboxes.pool?.start();
+    }
   }
 
   async ping(): Promise<boolean> {
@@ -90,16 +118,23 @@ export class DockerBackend implements SandboxBackend {
   }
 
   state(): SandboxState {
-    return { runtime: this.settings.runtime, image: this.settings.image, pool: this.pool?.stats ?? null };
+    return { runtime: this.runtimeInForce(), image: this.options.image, pool: this.poolStats() };
+  }
+
+  /** The pool's fill; before the runtime is settled the pool is not made yet: its configured size, empty. */
+  private poolStats(): SandboxState['pool'] {
+    if (this.sandboxes !== null) return this.sandboxes.pool?.stats ?? null;
+    const size = this.options.pool?.size ?? 0;
+    return size > 0 && !this.closed ? { size, ready: 0, starting: 0 } : null;
   }
 
   async imagePresent(): Promise<boolean> {
     try {
-      await this.docker.getImage(this.settings.image).inspect();
+      await this.docker.getImage(this.options.image).inspect();
       return true;
     } catch (error) {
       if (statusCodeOf(error) === 404) return false;
-      throw engineError(error, this.settings.image);
+      throw engineError(error, this.options.image);
     }
   }
 
@@ -110,12 +145,12 @@ export class DockerBackend implements SandboxBackend {
   async removeLeftovers(): Promise<number> {
     let found: Docker.ContainerInfo[];
     try {
-      found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dataDir}=${this.settings.dataDir}`] } });
+      found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dataDir}=${this.options.dataDir}`] } });
     } catch (error) {
-      throw engineError(error, this.settings.image);
+      throw engineError(error, this.options.image);
     }
     const ours = new Set([RUN_ROLE, POOL_ROLE]);
-    const leftovers = found.filter((info) => ours.has(info.Labels[LABEL.role] ?? '') && info.Labels[LABEL.instance] !== this.settings.instanceId);
+    const leftovers = found.filter((info) => ours.has(info.Labels[LABEL.role] ?? '') && info.Labels[LABEL.instance] !== this.options.instanceId);
     await Promise.all(leftovers.map((info) => this.removeContainer(info.Id)));
     return leftovers.length;
   }
@@ -126,7 +161,7 @@ export class DockerBackend implements SandboxBackend {
    */
   async close(): Promise<void> {
     this.closed = true;
-    await this.pool?.close();
+    await this.sandboxes?.pool?.close();
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.agent.destroy();
   }
@@ -135,8 +170,43 @@ export class DockerBackend implements SandboxBackend {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (error) {
-      if (statusCodeOf(error) !== 404) throw engineError(error, this.settings.image);
+      if (statusCodeOf(error) !== 404) throw engineError(error, this.options.image);
     }
+  }
+
+  /** Settles the runtime once; a failed attempt (engine unreachable) leaves the next call to try again. */
+  private settle(): Promise<Sandboxes> {
+    this.settling ??= resolveRuntime(this.docker, this.options.runtime ?? 'auto', INFO_TIMEOUT_MS).then(
+      (runtime) => {
+        this.sandboxes = this.sandboxesUnder(runtime);
+        return this.sandboxes;
+      },
+      (error: unknown) => {
+        this.settling = null;
+        throw this.runtimeError(error);
+      },
+    );
+    return this.settling;
+  }
+
+  private sandboxesUnder(runtime: SandboxRuntime): Sandboxes {
+    const { image, instanceId, dataDir, pool: poolOptions } = this.options;
+    const settings: SandboxSettings = { image, runtime, instanceId, dataDir };
+    // After close() there is nothing to warm: a pool made now would outlive the backend.
+    const pool = poolOptions && poolOptions.size > 0 && !this.closed ? new WarmPool({ docker: this.docker, settings, logger: this.logger }, poolOptions) : null;
+    if (this.warmUpWanted) pool?.start();
+    return { settings, pool };
+  }
+
+  private runtimeError(error: unknown): unknown {
+    if (error instanceof RuntimeMissingError) return error;
+    const mapped = engineError(error, this.options.image);
+    if (mapped instanceof AppError) return mapped;
+    return new UnavailableError(`the container engine did not say which runtimes it has (${String(error)})`, RETRY_AFTER_S);
+  }
+
+  private shuttingDown(): UnavailableError {
+    return new UnavailableError('the sandbox backend is shutting down', RETRY_AFTER_S);
   }
 }
 

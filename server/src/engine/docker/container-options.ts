@@ -1,6 +1,6 @@
 // The walls of one run's container (SPEC §5), in one place: what the engine is asked to create.
 import type Docker from 'dockerode';
-import type { Limits } from '../types.js';
+import type { Limits, SandboxRuntime } from '../types.js';
 
 /** Labels that mark a container as ours, so a restart can remove what a crash left (SPEC §5). */
 export const LABEL = {
@@ -20,10 +20,16 @@ export const RUNNER_USER = '65532:65532';
 const MIB = 1024 * 1024;
 const TMP_SIZE_BYTES = 16 * MIB;
 const OPEN_FILES = 256;
+/**
+ * Under gVisor the container's pids cgroup also holds gVisor's own kernel: the Sentry's and the
+ * Gofer's threads and, on the ptrace platform, a host stub per address space. Measured here, a
+ * one-line skill needs 48 of them, and no sandbox starts under 32. The skill's `pids` come on top.
+ */
+export const GVISOR_PIDS_HEADROOM = 64;
 
 export interface SandboxSettings {
   image: string;
-  runtime: string;
+  runtime: SandboxRuntime;
   instanceId: string;
   dataDir: string;
 }
@@ -39,8 +45,13 @@ export function sameCgroupLimits(a: CgroupLimits, b: CgroupLimits): boolean {
   return a.memory_mb === b.memory_mb && a.cpus === b.cpus && a.pids === b.pids;
 }
 
+/** runc gives a started container other cgroup limits (`docker update`); runsc of Debian 12 has no `update`. */
+export function limitsUpdatable(runtime: SandboxRuntime): boolean {
+  return runtime === 'runc';
+}
+
 /** The HostConfig fields of the cgroup limits, the same at create and at `container.update`. */
-export function cgroupResources(limits: CgroupLimits): { Memory: number; MemorySwap: number; NanoCpus: number; PidsLimit: number } {
+export function cgroupResources(limits: CgroupLimits, runtime: SandboxRuntime): { Memory: number; MemorySwap: number; NanoCpus: number; PidsLimit: number } {
   const memoryBytes = limits.memory_mb * MIB;
   return {
     Memory: memoryBytes,
@@ -48,7 +59,7 @@ export function cgroupResources(limits: CgroupLimits): { Memory: number; MemoryS
     // memory bomb would thrash on swap until the timeout instead of ending as memory_exceeded.
     MemorySwap: memoryBytes,
     NanoCpus: Math.round(limits.cpus * 1e9),
-    PidsLimit: limits.pids,
+    PidsLimit: limits.pids + (runtime === 'runsc' ? GVISOR_PIDS_HEADROOM : 0),
   };
 }
 
@@ -63,7 +74,7 @@ function hostConfig(settings: SandboxSettings, limits: CgroupLimits): HostConfig
     // The engine's default seccomp profile stays on: only no-new-privileges is added.
     SecurityOpt: ['no-new-privileges:true'],
     Privileged: false,
-    ...cgroupResources(limits),
+    ...cgroupResources(limits, settings.runtime),
     // The only writable place. noexec: nothing the skill writes there can be run as a program.
     Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${TMP_SIZE_BYTES},mode=1777` },
     Ulimits: [

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { RunJob, RunOptions, RunOutcome } from '../types.js';
-import { runContainerOptions, type SandboxSettings } from './container-options.js';
+import type { SandboxSettings } from './container-options.js';
 import { StreamDemuxer } from './demux.js';
 import { NetChannel } from './net-channel.js';
 import { engineError } from './engine-errors.js';
@@ -90,7 +90,7 @@ export class ContainerRun {
   private async acquire(): Promise<StartedContainer> {
     const { docker, settings, pool } = this.context;
     const warm = await pool?.take(this.job.limits);
-    return warm ?? StartedContainer.start(docker, runContainerOptions(settings, this.job.limits), this.job.limits);
+    return warm ?? StartedContainer.start(docker, settings, this.job.limits);
   }
 
   /** The job as the harness reads it: one JSON line (runner-image/harness/PROTOCOL.md). */

@@ -4,11 +4,12 @@
 //
 // Limits: a container is started with the cgroup limits of the latest run (the admin defaults
 // before the first); a run that asks for other memory/cpus/pids gets them through `container.update`
-// before its job goes in, or, when the engine refuses or is slow, a cold container of its own.
+// before its job goes in, or, when the engine refuses or is slow (or the runtime, as gVisor's, has
+// no update), a cold container of its own.
 // Everything else a container is created with (image, runtime, tmpfs, ulimits, walls) is the same for
 // every run, and the guard's policy travels in the job, so a warm container fits any run.
 import type Docker from 'dockerode';
-import { POOL_ROLE, runContainerOptions, sameCgroupLimits, type CgroupLimits, type SandboxSettings } from './container-options.js';
+import { limitsUpdatable, POOL_ROLE, sameCgroupLimits, type CgroupLimits, type SandboxSettings } from './container-options.js';
 import type { EngineLogger } from './container-run.js';
 import { StartedContainer } from './started-container.js';
 
@@ -109,6 +110,11 @@ export class WarmPool {
     }
     if (container === null) return null;
     if (sameCgroupLimits(container.limits, limits)) return container;
+    if (!limitsUpdatable(this.context.settings.runtime)) {
+      // Replaced, so the refill starts containers with the limits runs now ask for.
+      this.discard(container);
+      return null;
+    }
     try {
       await withDeadline(container.applyLimits(limits), UPDATE_TIMEOUT_MS, 'updating the limits of a warm container');
       return container;
@@ -150,7 +156,7 @@ export class WarmPool {
     const limits = this.latestLimits ?? cgroupPart(this.options.startLimits());
     const { docker, settings } = this.context;
     try {
-      const container = await StartedContainer.start(docker, runContainerOptions(settings, limits, POOL_ROLE), limits);
+      const container = await StartedContainer.start(docker, settings, limits, POOL_ROLE);
       this.failures = 0;
       if (this.closed) {
         this.discard(container);

@@ -4,7 +4,8 @@
 // output and removes it.
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { cgroupResources, type CgroupLimits } from './container-options.js';
+import type { SandboxRuntime } from '../types.js';
+import { cgroupResources, RUN_ROLE, runContainerOptions, type CgroupLimits, type SandboxRole, type SandboxSettings } from './container-options.js';
 import { statusCodeOf } from './engine-errors.js';
 
 /** Where a container's multiplexed stdout/stderr goes once a run has taken it. */
@@ -27,6 +28,7 @@ export class StartedContainer {
     readonly container: Docker.Container,
     private readonly socket: Duplex,
     private cgroupLimits: CgroupLimits,
+    private readonly runtime: SandboxRuntime,
   ) {
     socket.on('data', (chunk: Buffer) => {
       if (this.sink) return this.sink.data(chunk);
@@ -46,13 +48,13 @@ export class StartedContainer {
   }
 
   /** Creates, attaches and starts a container; what fails on the way is removed again. */
-  static async start(docker: Docker, options: Docker.ContainerCreateOptions, limits: CgroupLimits): Promise<StartedContainer> {
-    const container = await docker.createContainer(options);
+  static async start(docker: Docker, settings: SandboxSettings, limits: CgroupLimits, role: SandboxRole = RUN_ROLE): Promise<StartedContainer> {
+    const container = await docker.createContainer(runContainerOptions(settings, limits, role));
     let socket: Duplex | undefined;
     try {
       // Attached before start, so not a byte of output is missed, with stdin on the same socket.
       socket = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as Duplex;
-      const started = new StartedContainer(container, socket, { ...limits });
+      const started = new StartedContainer(container, socket, { ...limits }, settings.runtime);
       await container.start();
       return started;
     } catch (error) {
@@ -89,7 +91,7 @@ export class StartedContainer {
 
   /** Gives a started container other cgroup limits (memory with swap equal to it, CPU quota, pids) before its job. */
   async applyLimits(limits: CgroupLimits): Promise<void> {
-    await this.container.update(cgroupResources(limits));
+    await this.container.update(cgroupResources(limits, this.runtime));
     this.cgroupLimits = { memory_mb: limits.memory_mb, cpus: limits.cpus, pids: limits.pids };
   }
 
