@@ -17,7 +17,7 @@ export interface BenchServer {
   pid: number;
   dataDir: string;
   /** POST /v1/skills/run; resolves with the status and the parsed body. */
-  run(body: object): Promise<{ status: number; body: any }>;
+  run(body: object): Promise<{ status: number; body: unknown }>;
   /** Starts a new peak: /proc/<pid>/status VmHWM counts from here. */
   resetPeakRss(): Promise<boolean>;
   /** VmRSS and VmHWM of the server process, in MB (10^6 bytes). */
@@ -25,7 +25,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-function request(agent: http.Agent, port: number, key: string, method: string, url: string, body?: object): Promise<{ status: number; body: any }> {
+function request(agent: http.Agent, port: number, key: string, method: string, url: string, body?: object): Promise<{ status: number; body: unknown }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request({

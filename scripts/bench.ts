@@ -64,10 +64,11 @@ function latency(samplesMs: number[]): Latency {
 
 async function runWordCount(server: BenchServer): Promise<{ queuedMs: number }> {
   const { status, body } = await server.run({ skill: 'word-count', input: { text: TEXT } });
-  if (status !== 200 || body.status !== 'succeeded' || body.result?.words !== 9) {
+  const answer = body as { status?: string; result?: { words?: number }; queued_ms?: number };
+  if (status !== 200 || answer.status !== 'succeeded' || answer.result?.words !== 9) {
     throw new Error(`a run did not succeed: ${status} ${JSON.stringify(body).slice(0, 400)}`);
   }
-  return { queuedMs: body.queued_ms as number };
+  return { queuedMs: answer.queued_ms ?? 0 };
 }
 
 async function sequentialLatency(runs: number, thinkMs: number, once: () => Promise<unknown>): Promise<Latency> {

@@ -25,6 +25,7 @@ main() {
   ensure_docker_engine
   ensure_gvisor_runtime
   install_npm_dependencies
+  install_tool_dependencies
   build_typescript
   build_console
   bash "$script_dir/build-runner-image.sh"
@@ -42,6 +43,17 @@ install_npm_dependencies() {
   fi
   log_step "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
+}
+
+# tools/: the linter, the OpenAPI lint and client generator, the MCP inspector. They still need
+# TypeScript 5's JavaScript API, which the server's TypeScript 7 no longer has, so they live apart.
+install_tool_dependencies() {
+  if [ -f tools/node_modules/.package-lock.json ] && ! [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
+    log_step "tool dependencies are up to date"
+    return
+  fi
+  log_step "installing tool dependencies (npm ci in tools/)"
+  npm ci --prefix tools --no-audit --no-fund
 }
 
 build_typescript() {

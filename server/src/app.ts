@@ -7,43 +7,25 @@ import type express from 'express';
 import type { Config } from './config/index.js';
 import { loadContracts, type Contracts } from './contracts/index.js';
 import { ensureWritableDir } from './durable/index.js';
-import { Auditor, createAuditLog } from './audit/index.js';
-import type { AuditLog } from './audit/types.js';
-import { KeyRing, loadKeys } from './auth/keys.js';
+import { Auditor, createAuditLog, type AuditLog } from './audit/index.js';
+import { KeyRing, loadKeys } from './auth/index.js';
 import { createControlLayer, type ControlLayer } from './control/index.js';
-import { createDockerBackend, RuntimeMissingError } from './engine/index.js';
+import { createDockerBackend, RuntimeMissingError, type SandboxBackend } from './engine/index.js';
 import { EgressBroker } from './egress/index.js';
 import { createOllamaModel } from './generator/index.js';
-import type { SandboxBackend } from './engine/types.js';
-import { createHttpApp } from './http/app.js';
-import { AuthFailureLimiter, authenticate } from './http/authenticate.js';
-import { API_ROUTES } from './http/api.js';
-import { answerClientErrors } from './http/errors.js';
-import { createAdminRouter } from './http/routes/admin.js';
-import { createAuditRouter } from './http/routes/audit.js';
-import { createHealthRouter } from './http/routes/health.js';
-import { createMetricsRouter } from './http/routes/metrics.js';
-import { createOpenApiRouter } from './http/routes/openapi.js';
+import {
+  API_ROUTES, AuthFailureLimiter, adminHandlers, answerClientErrors, auditHandlers, authenticate, createApiRouter, createHttpApp, declaredHandlers,
+  createConsoleRouter, healthHandlers, reviewsHandlers, runHandlers, skillsHandlers, statusHandlers,
+} from './http/index.js';
+import { createMcpEndpoint } from './mcp/index.js';
 import { ServiceMetrics } from './metrics/index.js';
-import { buildOpenApi } from './openapi/index.js';
-import { LimitsAdmin } from './service/admin.js';
-import { createReviewsRouter } from './http/routes/reviews.js';
-import { createRunRouter } from './http/routes/run.js';
-import { createConsoleRouter } from './http/routes/console.js';
-import { createStatusRouter } from './http/routes/status.js';
-import { CONSOLE_DIR } from './paths.js';
-import { serviceStatus, type ServiceStatus } from './service/status.js';
-import { createSkillsRouter } from './http/routes/skills.js';
-import { Admission } from './service/admission.js';
-import { GenerateService } from './service/generate.js';
-import { LifecycleService } from './service/lifecycle.js';
-import { PolicyState } from './service/policy.js';
-import { ReviewService } from './service/reviews.js';
-import { RunService } from './service/run.js';
-import { KeysService } from './service/keys.js';
-import { reconcileIntents } from './service/reconcile.js';
-import { openRegistry, openSkillStore } from './store/index.js';
-import type { SkillStore } from './store/types.js';
+import { apiDocument } from './openapi/index.js';
+import {
+  Admission, AsyncRuns, CallbackTarget, GenerateService, KeysService, LifecycleService, LimitsAdmin, PolicyState, ReviewService, RunService, reconcileIntents,
+  serviceStatus, type ServiceStatus,
+} from './service/index.js';
+import { CONSOLE_DIR, packageVersion } from './paths.js';
+import { openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
   app: express.Express;
@@ -163,6 +145,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   if (leftovers > 0) logger.info('removed sandboxes left by an earlier run', { count: leftovers });
   engine.warmUp();
+  // After removeLeftovers: a run the last stop interrupted is recorded failed once its container is gone.
+  const asyncRuns = await AsyncRuns.open({
+    dataDir: config.data_dir, runs, admission, audit, logger, retentionMs: config.runs.retention_ms,
+    callbacks: new CallbackTarget({
+      allowCidrs: config.runs.callback_allow_cidrs, attempts: config.runs.callback_attempts,
+      backoffMs: config.runs.callback_backoff_ms, timeoutMs: config.runs.callback_timeout_ms,
+    }),
+  });
 
   const readiness = {
     async problems(): Promise<string[]> {
@@ -175,6 +165,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     },
     details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
+  const mcp = createMcpEndpoint({ runs, lifecycle, store, audit, contracts, logger, serverVersion: packageVersion() });
   const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({
     logger,
@@ -185,15 +176,16 @@ export async function createService(config: Config, options: ServiceOptions = {}
     auditor,
     onResponse: (sample) => metrics.observeResponse(sample),
     routers: [
-      createHealthRouter({ readiness }),
-      createMetricsRouter({ metrics }),
-      createOpenApiRouter({ document: buildOpenApi({ routes: API_ROUTES, schemas: contracts.schemas, publicPaths: config.server.public_routes }) }),
-      createAuditRouter({ audit, contracts }),
-      createStatusRouter({ status }),
-      createAdminRouter({ limits: new LimitsAdmin({ policy, auditor, contracts }), keys }),
-      createRunRouter({ runs, generation, contracts }),
-      createReviewsRouter({ reviews, contracts }),
-      createSkillsRouter({ lifecycle, contracts, maxPackageBytes: config.store.max_package_bytes }),
+      createApiRouter(API_ROUTES, declaredHandlers({
+        ...healthHandlers({ readiness, metrics, document: apiDocument(contracts.schemas, config.server.public_routes) }),
+        ...auditHandlers({ audit }),
+        ...statusHandlers({ status }),
+        ...adminHandlers({ limits: new LimitsAdmin({ policy, auditor, contracts }), keys }),
+        ...runHandlers({ runs, generation, asyncRuns }),
+        ...reviewsHandlers({ reviews }),
+        ...skillsHandlers({ lifecycle }),
+      }), { contracts, rawLimitBytes: config.store.max_package_bytes }),
+      mcp.router,
     ],
   });
 
@@ -211,6 +203,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       });
     }),
     async close() {
+      await mcp.close();
+      await asyncRuns.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await engine.close();
       await broker.close();

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,3 +20,8 @@ export const BUNDLED_SKILLS_DIR = path.join(PROJECT_ROOT, 'skills');
 export const RUNNER_IMAGE_DIR = path.join(PROJECT_ROOT, 'runner-image');
 /** The admin console as `npm run setup` builds it (scripts/build-ui.ts). */
 export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'ui');
+
+/** The service's version (package.json), as the OpenAPI document and the MCP server announce it. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -39,20 +39,20 @@ function apply(state: Replayed, target: ChangeTarget): void {
 function replay(entries: AuditEntry[]): Replayed {
   const state: Replayed = { skills: new Map(), keys: new Set(), limits: null };
   for (const entry of entries) {
-    const details = (entry.details ?? {}) as Record<string, any>;
+    const details = (entry.details ?? {}) as { targets?: ChangeTarget[]; removed?: string[]; key_id?: string; after?: LimitPolicy };
     const id = `${entry.skill}@${entry.version}`;
     if (entry.event === 'reconcile' && entry.outcome === 'rolled_forward') {
-      for (const target of details.targets as ChangeTarget[]) apply(state, target);
+      for (const target of details.targets ?? []) apply(state, target);
     } else if ((entry.event === 'create' || entry.event === 'promote') && ['draft', 'active', 'pending_review'].includes(entry.outcome)) {
       state.skills.set(id, entry.outcome);
     } else if (entry.event === 'uninstall' && entry.outcome === 'removed') {
-      for (const version of details.removed as string[]) state.skills.delete(`${entry.skill}@${version}`);
+      for (const version of details.removed ?? []) state.skills.delete(`${entry.skill}@${version}`);
     } else if (entry.event === 'key.create' && entry.outcome === 'created') {
-      state.keys.add(details.key_id);
+      state.keys.add(String(details.key_id));
     } else if (entry.event === 'key.revoke' && entry.outcome === 'revoked') {
-      state.keys.delete(details.key_id);
+      state.keys.delete(String(details.key_id));
     } else if (entry.event === 'limits.update' && entry.outcome === 'ok') {
-      state.limits = limitsDigest(details.after as LimitPolicy);
+      state.limits = limitsDigest(details.after!);
     }
   }
   return state;

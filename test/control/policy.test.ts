@@ -90,7 +90,7 @@ describe('control layer: the skill as a whole', () => {
     assert.deepEqual(result.findings.map((f) => f.rule), ['code-too-large']);
   });
 
-  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'json.py']) {
+  for (const path of ['../evil.py', '/abs.py', 'a\\b.py', 'mod.pyc', '__pycache__/main.cpython-311.pyc', '.hidden.py', 'lib//x.py', 'native.so', 'bundle.zip', 'manifest.yaml', 'manifest.yaml/notes.txt', 'json.py']) {
     it(`refuses the path ${path}`, async () => {
       const result = await review(skill({ 'main.py': RUN, [path]: '' }));
       assert.equal(result.decision, 'BLOCK');

@@ -23,11 +23,11 @@ const KEYS = { client: 'k-client-0123456789', admin: 'k-admin-0123456789' };
 const LIMIT = 4096;
 
 const TEST_API: ApiRoute[] = [
-  { method: 'POST', path: '/echo', access: 'client', summary: 'echo', body: { schema: 'none' }, ok: { 200: 'echo' }, errors: [] },
-  { method: 'POST', path: '/package', access: 'client', summary: 'raw', body: { schema: 'none', raw: ['application/gzip'] }, ok: { 200: 'size' }, errors: [] },
-  { method: 'GET', path: '/boom', access: 'client', summary: 'a bug', ok: { 200: 'never' }, errors: [] },
-  { method: 'GET', path: '/admin-only', access: 'admin', summary: 'admin', ok: { 200: 'ok' }, errors: [] },
-  { method: 'GET', path: '/open', access: 'public', summary: 'public', ok: { 200: 'ok' }, errors: [] },
+  { id: 'echo', method: 'POST', path: '/echo', access: 'client', summary: 'echo', body: { schema: 'none' }, ok: { 200: { description: 'echo' } }, errors: [] },
+  { id: 'package', method: 'POST', path: '/package', access: 'client', summary: 'raw', body: { schema: 'none', raw: ['application/gzip'] }, ok: { 200: { description: 'size' } }, errors: [] },
+  { id: 'boom', method: 'GET', path: '/boom', access: 'client', summary: 'a bug', ok: { 200: { description: 'never' } }, errors: [] },
+  { id: 'adminOnly', method: 'GET', path: '/admin-only', access: 'admin', summary: 'admin', ok: { 200: { description: 'ok' } }, errors: [] },
+  { id: 'open', method: 'GET', path: '/open', access: 'public', summary: 'public', ok: { 200: { description: 'ok' } }, errors: [] },
 ];
 
 function testApp(authFailuresPerMinute = 1000) {

@@ -59,7 +59,7 @@ describe('API for the console', function () {
   });
 
   it('GET /v1/audit/verify reports an intact chain, then the first edited line by file name', async function () {
-    const intact = contracts.assert<{ ok: boolean; entries: number; failure: null }>('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
+    const intact = contracts.assert('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
     assert.equal(intact.ok, true);
     assert.ok(intact.entries > 0);
     assert.equal(intact.failure, null);
@@ -69,8 +69,9 @@ describe('API for the console', function () {
     const lines = (await readFile(path.join(dir, file!), 'utf8')).split('\n');
     lines[2] = lines[2]!.replace('"auth.refused"', '"auth.refusex"');
     await writeFile(path.join(dir, file!), lines.join('\n'));
-    const broken = contracts.assert<{ ok: boolean; failure: { file: string; line: number; kind: string } }>('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
+    const broken = contracts.assert('audit_verification.json', (await t.as('admin').get('/v1/audit/verify').expect(200)).body);
     assert.equal(broken.ok, false);
+    assert.ok(broken.failure, 'a broken chain names its first bad line');
     assert.deepEqual({ file: broken.failure.file, line: broken.failure.line, kind: broken.failure.kind }, { file, line: 3, kind: 'hash_mismatch' });
   });
 

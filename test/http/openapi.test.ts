@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { defaultConfig } from '../../server/src/config/index.js';
 import { loadContracts } from '../../server/src/contracts/index.js';
 import { ERROR_STATUS } from '../../server/src/errors.js';
-import { API_ROUTES } from '../../server/src/http/api.js';
+import { API_ROUTES, type ApiRoute } from '../../server/src/http/api.js';
 import { buildOpenApi } from '../../server/src/openapi/index.js';
 import { SPEC_ROUTES } from './support.js';
 
@@ -75,7 +75,7 @@ describe('OpenAPI document', () => {
   });
 
   it('documents request bodies and the audit query with the contracts the service validates against', () => {
-    for (const route of API_ROUTES.filter((r) => r.body)) {
+    for (const route of (API_ROUTES as readonly ApiRoute[]).filter((r) => r.body)) {
       const body = op(route.method, route.path).requestBody;
       assert.equal(body?.content['application/json']?.schema.$ref, `#/components/schemas/${route.body!.schema.replace(/\.json$/, '')}`);
       for (const path of ['400', '413', '415']) assert.ok(op(route.method, route.path).responses[path], `${route.path} ${path}`);

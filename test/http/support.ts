@@ -27,6 +27,8 @@ export const SPEC_ROUTES: SpecRoute[] = [
   { method: 'POST', path: '/v1/skills/install', url: '/v1/skills/install', role: 'admin' },
   { method: 'POST', path: '/v1/skills/uninstall', url: '/v1/skills/uninstall', role: 'admin' },
   { method: 'POST', path: '/v1/skills/promote', url: '/v1/skills/promote', role: 'admin' },
+  { method: 'POST', path: '/v1/runs', url: '/v1/runs', role: 'client' },
+  { method: 'GET', path: '/v1/runs/{id}', url: '/v1/runs/00000000-0000-0000-0000-000000000000', role: 'client' },
   { method: 'GET', path: '/v1/skills', url: '/v1/skills', role: 'client' },
   { method: 'GET', path: '/v1/skills/{name}', url: '/v1/skills/no-such-skill', role: 'client' },
   { method: 'GET', path: '/v1/reviews', url: '/v1/reviews', role: 'admin' },

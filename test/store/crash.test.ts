@@ -107,7 +107,7 @@ describe('store crash safety', function () {
           assert.equal(digestOf(stored.files), record.digest, `round ${round}: files of ${record.name} are whole`);
         }
         // The reconciled state is the one on disk.
-        const reread = contracts.assert<{ skills: Array<{ name: string }> }>('installed.json', JSON.parse(await readFile(path.join(skills, 'installed.json'), 'utf8')));
+        const reread = contracts.assert('installed.json', JSON.parse(await readFile(path.join(skills, 'installed.json'), 'utf8')));
         assert.equal(reread.skills.length, records.length);
       } finally {
         await store.close();

@@ -118,7 +118,7 @@ describe('skill store', () => {
     await rm(path.join(dataDir, 'skills', 'gone'), { recursive: true });
     const reopened = await openTestStore(dataDir);
     assert.equal(reopened.find('gone'), undefined);
-    const installed = contracts.assert<{ skills: unknown[] }>('installed.json', JSON.parse(await readFile(path.join(dataDir, 'skills', 'installed.json'), 'utf8')));
+    const installed = contracts.assert('installed.json', JSON.parse(await readFile(path.join(dataDir, 'skills', 'installed.json'), 'utf8')));
     assert.deepEqual(installed.skills, []);
     await reopened.close();
   });

@@ -15,3 +15,4 @@ const ROLE_RANK: Record<Role, number> = { client: 0, author: 1, admin: 2 };
 export function hasRole(actor: Actor, needed: Role): boolean {
   return ROLE_RANK[actor.role] >= ROLE_RANK[needed];
 }
+export { KeyRing, loadKeys, newApiKey, sha256Hex } from './keys.js';

@@ -4,44 +4,30 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { Contracts } from '../contracts/index.js';
-import { DEFAULT_SKILL_LIMITS, type SkillLimits } from '../skill-rules/index.js';
+import type { Contract, Contracts } from '../contracts/index.js';
+import { DEFAULT_SKILL_LIMITS } from '../skill-rules/index.js';
 import { cidrProblem, parseOrigin, type EgressConfig } from '../egress/index.js';
 import { ValidationError } from '../errors.js';
 
-export type Role = 'client' | 'author' | 'admin';
+/** The configuration file as contracts/config.json describes it: every key optional. */
+export type ConfigFile = Contract<'config.json'>;
 
+/** Every key present (the defaults fill in what the file leaves out); arrays are taken whole. */
+type Filled<T> = { [K in keyof T]-?: T[K] extends readonly unknown[] | undefined ? NonNullable<T[K]> : T[K] extends object | undefined ? Filled<NonNullable<T[K]>> : NonNullable<T[K]> };
+type Defaulted = Filled<ConfigFile>;
+
+/** The configuration in force: the file over the defaults. Only the keys with no default stay optional. */
+export type Config = Omit<Defaulted, 'registry' | 'sandbox'> & {
+  registry: Omit<Defaulted['registry'], 'preinstall'> & Pick<NonNullable<ConfigFile['registry']>, 'preinstall'>;
+  sandbox: Omit<Defaulted['sandbox'], 'docker_socket'> & Pick<NonNullable<ConfigFile['sandbox']>, 'docker_socket'>;
+};
+
+/** Resource limits with every field given (limit_policy.json's full limits). */
+export type Limits = Contract<'limit_policy.json'>['defaults'];
+export type KeyConfig = Config['auth']['keys'][number];
+export type Role = KeyConfig['role'];
 /** What the kernel filter in the runner grants beyond its default refusals (SPEC §4). */
-export type Capability = 'processes' | 'sockets';
-
-export interface Limits {
-  timeout_ms: number;
-  memory_mb: number;
-  cpus: number;
-  pids: number;
-  output_bytes: number;
-}
-
-export interface KeyConfig {
-  id: string;
-  role: Role;
-  sha256: string;
-}
-
-export interface Config {
-  server: { host: string; port: number; public_routes: string[]; body_limit_bytes: number; auth_failures_per_minute: number };
-  data_dir: string;
-  registry: { url: string; preinstall?: string[] };
-  auth: { keys: KeyConfig[] };
-  sandbox: { image: string; runtime: 'auto' | 'runc' | 'runsc'; docker_socket?: string; pool: { size: number }; result_max_bytes: number; result_max_depth: number };
-  limits: { defaults: Limits; max: Limits; concurrency: number; queue: number };
-  generator: { enabled: boolean; url: string; model: string; auto_promote: boolean; timeout_ms: number };
-  control: { allow_imports: string[]; allow_builtins: string[]; allow_capabilities: Capability[]; max_files: number; max_code_bytes: number; max_review_work: number };
-  audit: { rotate_bytes: number };
-  /** Bounds of a skill's package, files and manifest (the one rule set of skill-rules/). */
-  store: SkillLimits;
-  egress: EgressConfig;
-}
+export type Capability = Config['control']['allow_capabilities'][number];
 
 /** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
 export const DEFAULT_ALLOW_IMPORTS = [
@@ -73,13 +59,11 @@ export function defaultConfig(): Config {
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },
     audit: { rotate_bytes: 64 * 1024 * 1024 },
+    runs: { retention_ms: 24 * 3600 * 1000, callback_allow_cidrs: [], callback_attempts: 5, callback_backoff_ms: 1000, callback_timeout_ms: 10000 },
     store: { ...DEFAULT_SKILL_LIMITS },
     egress: { allow_cidrs: [], secrets: [], max_requests: 20, max_bytes: 10485760, timeout_ms: 10000 },
   };
 }
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
-export type ConfigFile = DeepPartial<Config>;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -105,7 +89,7 @@ function keyPath(pointer: string): string {
 
 function checkConfigFile(file: unknown, contracts: Contracts, source: string): ConfigFile {
   try {
-    return contracts.assert<ConfigFile>('config.json', file ?? {}, 'configuration');
+    return contracts.assert('config.json', file ?? {}, 'configuration');
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     const problems = (error.details.errors as Array<{ path: string; message: string }> | undefined) ?? [];

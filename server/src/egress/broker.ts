@@ -5,7 +5,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, request as undiciRequest } from 'undici';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../audit/index.js';
 import { AddressPolicy, isAddressLiteral } from './addresses.js';
 import { originMatches, originText, parseOrigins, targetOf, type OriginPattern, type Target } from './origins.js';
 import { EgressFailure, type EgressConfig, type EgressReply, type EgressRequest, type EgressRun } from './types.js';

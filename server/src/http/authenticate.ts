@@ -2,7 +2,7 @@
 // every refusal (401, and 403 for a role too low) is audited, without the key.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Auditor } from '../audit/index.js';
-import type { KeyRing } from '../auth/keys.js';
+import type { KeyRing } from '../auth/index.js';
 import { AppError, OverloadedError, UnauthorizedError } from '../errors.js';
 import { context } from './context.js';
 

@@ -3,7 +3,7 @@
 // records, so the metrics count exactly what the audit log holds. Labels are route templates,
 // methods, statuses and event names: never a path, a key, a skill's input or output.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditEvent, AuditLog } from '../audit/types.js';
+import type { AuditEvent, AuditLog } from '../audit/index.js';
 
 export interface QueueStats {
   running: number;

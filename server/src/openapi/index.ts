@@ -1,11 +1,10 @@
 // The OpenAPI 3.1 document, built once at start-up from the route table and the contracts/ schemas
 // (OpenAPI 3.1 speaks JSON Schema 2020-12, so the contracts go in as they are, only their `$ref`s
 // re-pointed into components/schemas). Validation and documentation share one source.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { CUSTOM_KEYWORDS } from '../contracts/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
-import { errorCodes, isPublic, type ApiRoute } from '../http/api.js';
-import { PROJECT_ROOT } from '../paths.js';
+import { API_ROUTES, errorCodes, isPublic, JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE, type ApiRoute, type SuccessAnswer } from '../http/index.js';
+import { packageVersion } from '../paths.js';
 
 export interface OpenApiOptions {
   routes: readonly ApiRoute[];
@@ -13,6 +12,8 @@ export interface OpenApiOptions {
   schemas: ReadonlyMap<string, object>;
   /** config.server.public_routes */
   publicPaths: readonly string[];
+  /** Where clients reach the service; `/` (relative to where the document was read) by default. */
+  serverUrl?: string;
 }
 
 const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -42,15 +43,23 @@ function componentRef(schemaId: string): { $ref: string } {
   return { $ref: `#/components/schemas/${componentName(schemaId)}` };
 }
 
-/** Re-points `X.json`, `X.json#/p` and (inside schema `owner`) `#/p` at components/schemas. */
+/**
+ * Re-points `X.json`, `X.json#/p` and (inside schema `owner`) `#/p` at components/schemas; a
+ * schema's `$defs` become components of their own (`X_def`), so generated clients name them.
+ */
 function repoint(value: unknown, owner: string): unknown {
   if (Array.isArray(value)) return value.map((item) => repoint(item, owner));
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (key === '$ref' && typeof item === 'string') {
+    if ((CUSTOM_KEYWORDS as readonly string[]).includes(key)) {
+      // Not JSON Schema: an OpenAPI document carries it only as an extension.
+      out[`x-${key.replace(/_/g, '-')}`] = item;
+    } else if (key === '$ref' && typeof item === 'string') {
       const [file = '', pointer = ''] = item.split('#');
-      out.$ref = `#/components/schemas/${componentName(file || owner)}${pointer}`;
+      const def = /^\/\$defs\/([^/]+)(.*)$/.exec(pointer);
+      const target = componentName(file || owner);
+      out.$ref = def ? `#/components/schemas/${target}_${def[1]}${def[2]}` : `#/components/schemas/${target}${pointer}`;
     } else {
       out[key] = repoint(item, owner);
     }
@@ -61,8 +70,13 @@ function repoint(value: unknown, owner: string): unknown {
 function componentSchemas(schemas: ReadonlyMap<string, object>): Record<string, unknown> {
   const components: Record<string, unknown> = {};
   for (const [id, schema] of schemas) {
-    const { $id: _id, $schema: _dialect, ...rest } = schema as Record<string, unknown>;
+    const { $id: _id, $schema: _dialect, $defs, ...rest } = schema as Record<string, unknown>;
     components[componentName(id)] = repoint(rest, id);
+    for (const [def, defSchema] of Object.entries(($defs ?? {}) as Record<string, unknown>)) {
+      const name = `${componentName(id)}_${def}`;
+      if (schemas.has(`${name}.json`)) throw new Error(`${id}#/$defs/${def} would be named ${name}, which is a contract of its own`);
+      components[name] = repoint(defSchema, id);
+    }
   }
   return components;
 }
@@ -86,16 +100,23 @@ function parameters(route: ApiRoute, schemas: ReadonlyMap<string, object>): obje
 function requestBody(route: ApiRoute, schemas: ReadonlyMap<string, object>): object | undefined {
   if (!route.body) return undefined;
   schemaOf(schemas, route.body.schema);
-  const content: Record<string, object> = { 'application/json': { schema: componentRef(route.body.schema) } };
+  const content: Record<string, object> = { [JSON_MEDIA_TYPE]: { schema: componentRef(route.body.schema) } };
   for (const type of route.body.raw ?? []) content[type] = { schema: { type: 'string', contentMediaType: type } };
   return { required: true, content };
 }
 
+function successContent(answer: SuccessAnswer): Record<string, object> {
+  if (answer.produces) return { [answer.produces]: { schema: { type: 'string' } } };
+  const content: Record<string, object> = { [JSON_MEDIA_TYPE]: { schema: answer.schema ? componentRef(answer.schema) : { type: 'object' } } };
+  // OpenAPI 3.1 has no item schema for a stream: the schema given is that of each line.
+  if (answer.ndjson) content[NDJSON_MEDIA_TYPE] = { schema: componentRef(answer.ndjson), 'x-ndjson-line': true };
+  return content;
+}
+
 function responses(route: ApiRoute, publicPaths: ReadonlySet<string>): Record<string, object> {
   const out: Record<string, object> = {};
-  const produces = route.produces ?? 'application/json';
-  for (const [status, description] of Object.entries(route.ok)) {
-    out[status] = { description, content: { [produces]: { schema: route.response ? componentRef(route.response) : {} } } };
+  for (const [status, answer] of Object.entries(route.ok)) {
+    out[status] = { description: answer.description, content: successContent(answer) };
   }
   for (const code of errorCodes(route, publicPaths)) {
     const retry = code === 'overloaded' || code === 'unavailable' || code === 'storage_unavailable';
@@ -105,7 +126,7 @@ function responses(route: ApiRoute, publicPaths: ReadonlySet<string>): Record<st
     out[status] = {
       description: `${before ? `${before}; ` : ''}${code}: ${ERROR_MEANING[code]}`,
       ...(retry ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } } : {}),
-      content: { 'application/json': { schema: componentRef(ERROR_SCHEMA) } },
+      content: { [JSON_MEDIA_TYPE]: { schema: componentRef(ERROR_SCHEMA) } },
     };
   }
   return out;
@@ -115,7 +136,7 @@ function operation(route: ApiRoute, schemas: ReadonlyMap<string, object>, public
   const open = isPublic(route, publicPaths);
   const role = open ? 'public' : route.access === 'public' ? 'client' : route.access;
   return {
-    operationId: `${route.method.toLowerCase()}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    operationId: route.id,
     summary: route.summary,
     description: open ? 'Served without a key (server.public_routes).' : `Needs a key with the ${role} role or a higher one (client < author < admin).`,
     'x-required-role': role,
@@ -124,10 +145,6 @@ function operation(route: ApiRoute, schemas: ReadonlyMap<string, object>, public
     ...(route.body ? { requestBody: requestBody(route, schemas) } : {}),
     responses: responses(route, publicPaths),
   };
-}
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export function buildOpenApi(options: OpenApiOptions): object {
@@ -146,10 +163,16 @@ export function buildOpenApi(options: OpenApiOptions): object {
       version: packageVersion(),
       description: 'Runs untrusted skills in fresh, network-less, read-only containers. Every error has the shape of components/schemas/error; codes: docs/errors.md.',
     },
+    servers: [{ url: options.serverUrl ?? '/', description: 'this service' }],
     paths,
     components: {
       schemas: componentSchemas(options.schemas),
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key; the service keeps only its sha256' } },
     },
   };
+}
+
+/** The service's own document: the route table and contracts/ (what /openapi.json serves). */
+export function apiDocument(schemas: ReadonlyMap<string, object>, publicPaths: readonly string[]): object {
+  return buildOpenApi({ routes: API_ROUTES, schemas, publicPaths });
 }

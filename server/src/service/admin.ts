@@ -26,7 +26,7 @@ export class LimitsAdmin {
     const { policy, auditor, contracts } = this.deps;
     const facts: AuditFacts = { details: { before: structuredClone(policy.limits) } };
     const { after } = await auditor.action('limits.update', call, facts, async (act) => {
-      const next = contracts.assert<LimitPolicy>('limit_policy.json', body);
+      const next: LimitPolicy = contracts.assert('limit_policy.json', body);
       PolicyState.check(next);
       await act.intend([{ kind: 'limits', sha256: limitsDigest(next) }]);
       await policy.setLimits(next);

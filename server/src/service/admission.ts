@@ -23,13 +23,21 @@ export class Admission {
     return { running: this.running, waiting: this.waiting.length };
   }
 
-  async enter(): Promise<Admitted> {
+  /**
+   * A slot, at once or after waiting in the queue. A full queue refuses synchronously (the throw
+   * comes before the promise), so a caller can answer 429 before it acknowledges anything.
+   */
+  enter(): Promise<Admitted> {
     const startedAt = performance.now();
     const { concurrency, queue } = this.limits();
+    if (this.running >= concurrency && this.waiting.length >= queue) {
+      throw new OverloadedError(`${this.running} runs in progress and ${this.waiting.length} waiting; try again shortly`, 1);
+    }
+    return this.admit(startedAt, concurrency);
+  }
+
+  private async admit(startedAt: number, concurrency: number): Promise<Admitted> {
     if (this.running >= concurrency) {
-      if (this.waiting.length >= queue) {
-        throw new OverloadedError(`${this.running} runs in progress and ${this.waiting.length} waiting; try again shortly`, 1);
-      }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running += 1;

@@ -1,7 +1,7 @@
 // Finding an active skill for an intent (SPEC §6): the words of the intent against each skill's
 // name, description and tags. A plain word-overlap score is predictable and explainable, which
 // matters more here than cleverness: a wrong match runs the wrong code.
-import type { SkillRecord } from '../store/types.js';
+import type { SkillRecord } from '../store/index.js';
 
 const STOP_WORDS = new Set([
   'a', 'an', 'the', 'of', 'in', 'on', 'to', 'for', 'and', 'or', 'with', 'from', 'by', 'at', 'as', 'is',

@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditFacts, Auditor } from '../audit/index.js';
-import { newApiKey, sha256Hex, type KeyRing } from '../auth/keys.js';
+import { newApiKey, sha256Hex, type KeyRing } from '../auth/index.js';
 import type { KeyConfig, Role } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
 import { writeFileAtomic } from '../durable/index.js';
@@ -61,7 +61,7 @@ export class KeysService {
   create(body: unknown, call: CallContext): Promise<{ id: string; role: Role; created_at: string; key: string }> {
     const facts: AuditFacts = { details: {} };
     return this.oneAtATime(() => this.deps.auditor.action('key.create', call, facts, async (act) => {
-      const { id, role } = this.deps.contracts.assert<{ id: string; role: Role }>('create_key.json', body);
+      const { id, role } = this.deps.contracts.assert('create_key.json', body);
       facts.details = { key_id: id, role };
       if (this.deps.ring.has(id)) throw new ConflictError(`a key with id ${id} exists already`, { id });
       const key = newApiKey();

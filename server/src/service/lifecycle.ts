@@ -4,10 +4,10 @@
 // audited, refusals included, before the answer leaves.
 import type { ActionHandle, AuditFacts, Auditor } from '../audit/index.js';
 import { hasRole } from '../auth/index.js';
-import type { Contracts } from '../contracts/index.js';
-import type { ControlPolicy, Review } from '../control/types.js';
+import type { Contract, Contracts } from '../contracts/index.js';
+import type { ControlPolicy, Review } from '../control/index.js';
 import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { Manifest, SkillFiles, SkillSource } from '../skill.js';
+import type { SkillSource } from '../skill.js';
 import type { SkillLimits } from '../skill-rules/index.js';
 import {
   packageDigest, readPackage, refusePrototypeKeys,
@@ -16,12 +16,12 @@ import {
 import type { CallContext } from './run.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
 
-export type CreateSkillRequest = Manifest & { code: string; files?: Record<string, string>; auto_promote?: boolean };
-export interface SkillRef { name: string; version?: string }
+export type CreateSkillRequest = Contract<'create_skill.json'>;
+export type SkillRef = Contract<'uninstall_skill.json'>;
 export type InstallRequest = SkillRef | { package: Buffer };
 
 /** A record as the API shows it. */
-export type SkillView = Pick<SkillRecord, 'name' | 'version' | 'status' | 'description' | 'tags' | 'origin' | 'digest' | 'created_at' | 'updated_at' | 'created_by' | 'review_decision' | 'approved_network'>;
+export type SkillView = Contract<'skill_view.json'>;
 
 export interface StoredSkillAnswer {
   /** 201, or 202 when the control layer escalated and the skill waits for a review. */
@@ -164,7 +164,7 @@ export class LifecycleService {
   }
 
   /** Every version of a skill, newest first, with what its manifest promises (schemas, limits, permissions) and its files. */
-  async detail(name: string): Promise<{ name: string; versions: Array<SkillView & Partial<Manifest> & { review: Review; files: SkillFiles }> }> {
+  async detail(name: string): Promise<Contract<'skill_detail.json'>> {
     const records = this.deps.store.list().filter((r) => r.name === name).reverse();
     if (records.length === 0) throw new NotFoundError(`no skill ${name}`, { skill: name });
     const versions = await Promise.all(records.map(async (record) => {

@@ -3,18 +3,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config, Limits } from '../config/index.js';
-import type { Contracts } from '../contracts/index.js';
-import type { ControlPolicy } from '../control/types.js';
+import type { Config } from '../config/index.js';
+import type { Contract, Contracts } from '../contracts/index.js';
+import type { ControlPolicy } from '../control/index.js';
 import { ValidationError } from '../errors.js';
 import { writeFileAtomic } from '../durable/index.js';
 
-export interface LimitPolicy {
-  defaults: Limits;
-  max: Limits;
-  concurrency: number;
-  queue: number;
-}
+export type LimitPolicy = Contract<'limit_policy.json'>;
 
 export const LIMIT_KEYS = ['timeout_ms', 'memory_mb', 'cpus', 'pids', 'output_bytes'] as const;
 
@@ -30,7 +25,7 @@ export class PolicyState {
     let limits: LimitPolicy = structuredClone(config.limits);
     try {
       const saved = JSON.parse(await readFile(file, 'utf8')) as unknown;
-      limits = contracts.assert<LimitPolicy>('limit_policy.json', saved, `saved limit policy ${file}`);
+      limits = contracts.assert('limit_policy.json', saved, `saved limit policy ${file}`);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }

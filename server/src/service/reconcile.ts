@@ -5,7 +5,7 @@
 // then `service.start` marks where the next scan stops. After any crash, every committed change has
 // an audit line that names it.
 import { SERVICE_START_EVENT, type AuditEntry, type Auditor, type AuditLog, type ChangeTarget } from '../audit/index.js';
-import type { SkillStore } from '../store/types.js';
+import type { SkillStore } from '../store/index.js';
 import { limitsDigest, type PolicyState } from './policy.js';
 
 export interface ReconcileDeps {

@@ -2,21 +2,13 @@
 // review and approves (the skill becomes active) or rejects (it is kept as `blocked`, never runs).
 import type { AuditFacts, Auditor } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Contract } from '../contracts/index.js';
 import { sameOrigins } from '../egress/index.js';
-import type { ReviewDecision, SkillRecord, SkillStore } from '../store/types.js';
+import type { ReviewDecision, SkillRecord, SkillStore } from '../store/index.js';
 import type { CallContext } from './run.js';
 
-export interface PendingReview {
-  /** `<name>@<version>`: stable, readable, and unique because name+version is. */
-  id: string;
-  skill: { name: string; version: string; description: string; origin: SkillRecord['origin'] };
-  review: SkillRecord['review'];
-  /** The origins the skill asks to reach: approving grants exactly these. */
-  network: string[];
-  created_at: string;
-  /** The key id that created it (null where unknown). */
-  created_by: string | null;
-}
+/** A skill waiting for an admin's decision, as GET /v1/reviews shows it. */
+export type PendingReview = Contract<'pending_reviews.json'>['reviews'][number];
 
 export type ReviewVerdict = 'approve' | 'reject';
 
@@ -59,7 +51,7 @@ export class ReviewService {
     return network.length > 0 ? { approved_network: network } : {};
   }
 
-  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<{ id: string; skill: { name: string; version: string; status: SkillRecord['status'] }; review_decision: ReviewDecision; approved_network?: string[] }> {
+  async decide(id: string, verdict: ReviewVerdict, call: CallContext & { reason?: string; network?: string[] }): Promise<Contract<'review_outcome.json'>> {
     const facts: AuditFacts = { details: call.reason ? { reason: call.reason } : {} };
     const { answer } = await this.deps.auditor.action(`review.${verdict}`, call, facts, async (act) => {
       const match = /^([a-z][a-z0-9-]{0,62})@([0-9A-Za-z.+-]{1,64})$/.exec(id);

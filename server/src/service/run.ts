@@ -9,16 +9,17 @@ import type { Contracts } from '../contracts/index.js';
 import { describeErrors } from '../contracts/index.js';
 import type { ActionCall, AuditFacts, Auditor } from '../audit/index.js';
 import type { ControlLayer } from '../control/index.js';
-import type { Review } from '../control/types.js';
-import type { RunOptions, RunOutcome, SandboxBackend } from '../engine/types.js';
-import { AppError, BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { SkillStore, StoredSkill } from '../store/types.js';
+import type { Review } from '../control/index.js';
+import type { LogChunk, RunOptions, RunOutcome, SandboxBackend } from '../engine/index.js';
+import { BlockedError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { SkillStore, StoredSkill } from '../store/index.js';
 import { sameOrigins, type EgressBroker } from '../egress/index.js';
 import { netExchange } from './net-requests.js';
-import type { Admission } from './admission.js';
+import type { Admission, Admitted } from './admission.js';
 import { LIMIT_KEYS, type PolicyState } from './policy.js';
 import { assertMayRun, reviewAgain } from './second-look.js';
 
+/** A run as the service takes it: a run_skill.json body, or a run by intent once its skill is chosen. */
 export interface RunRequest {
   skill?: string;
   version?: string;
@@ -34,6 +35,23 @@ export interface RunResponse extends RunOutcome {
   limits: Limits;
   review: { decision: Review['decision']; findings?: Review['findings'] };
   generated?: boolean;
+}
+
+/** A run that passed every check and waits for its slot. */
+export interface PreparedRun {
+  skill: StoredSkill;
+  input: unknown;
+  limits: Limits;
+  /** The network origins its requests may reach (approved by an admin). */
+  origins: string[];
+  review: RunResponse['review'];
+}
+
+/** How a run is followed: its id (a queued run has one already), its log as it happens, its caller going away. */
+export interface ExecuteOptions {
+  runId?: string;
+  onLog?: (chunk: LogChunk) => void;
+  signal?: AbortSignal;
 }
 
 export interface CallContext extends ActionCall {
@@ -128,44 +146,60 @@ export class RunService {
     return approved;
   }
 
-  /** The run body checked against its contract; a body that breaks it is a refused run, audited as one. */
-  async parse(body: unknown, call: CallContext): Promise<RunRequest> {
-    try {
-      return this.deps.contracts.assert<RunRequest>('run_skill.json', body);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      return this.deps.auditor.refuse('run', call, { details: {} }, error);
-    }
+  /**
+   * Everything a run checks before it needs a slot: the skill is active, the second look lets it run,
+   * the input matches, the limits and network origins are allowed. Throws the 4xx a caller should see at once.
+   */
+  async prepare(request: RunRequest): Promise<PreparedRun> {
+    const { policy, control } = this.deps;
+    if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
+    const skill = await this.runnable(request.skill, request.version);
+    const review = await reviewAgain(control, policy, skill);
+    assertMayRun(skill, review);
+    this.checkInput(skill, request.input);
+    return {
+      skill,
+      input: request.input,
+      limits: effectiveLimits(policy, skill.manifest.limits, request.limits),
+      origins: this.approvedOrigins(skill),
+      review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
+    };
   }
 
-  async run(request: RunRequest, call: CallContext, options: RunOptions = {}): Promise<RunResponse> {
-    const facts: AuditFacts = { skill: request.skill ?? null, version: request.version ?? null, details: {} };
+  /** Runs a prepared run once `admitted` grants its slot (released here), audits it and answers. */
+  execute(prepared: PreparedRun, admitted: Promise<Admitted>, call: CallContext, options: ExecuteOptions = {}): Promise<RunResponse> {
+    return this.audited(call, { skill: prepared.skill.record.name, version: prepared.skill.record.version, details: {} }, (facts) => this.start(prepared, admitted, call, facts, options));
+  }
+
+  /** Prepares and executes a run; a refusal on the way (404, 409, 400, 429) is audited as the run's outcome. */
+  run(request: RunRequest, call: CallContext, options: RunOptions = {}): Promise<RunResponse> {
+    return this.audited(call, { skill: request.skill ?? null, version: request.version ?? null, details: {} }, async (facts) => {
+      const prepared = await this.prepare(request);
+      facts.version = prepared.skill.record.version;
+      return this.start(prepared, this.deps.admission.enter(), call, facts, options);
+    });
+  }
+
+  private async audited(call: CallContext, facts: AuditFacts, work: (facts: AuditFacts) => Promise<RunResponse>): Promise<RunResponse> {
     const { response } = await this.deps.auditor.action('run', call, facts, async () => {
-      if (!request.skill) throw new NotFoundError('no skill matches that intent', { intent: request.intent ?? null });
-      const answer = await this.execute(request, request.skill, call, facts, options);
+      const answer = await work(facts);
       return { response: answer, outcome: answer.status };
     });
     return response;
   }
 
-  private async execute(request: RunRequest, name: string, call: CallContext, facts: AuditFacts, options: RunOptions): Promise<RunResponse> {
-    const { engine, admission, policy, control } = this.deps;
-    const skill = await this.runnable(name, request.version);
+  private async start(prepared: PreparedRun, admitted: Promise<Admitted>, call: CallContext, facts: AuditFacts, options: ExecuteOptions): Promise<RunResponse> {
+    const { engine, policy } = this.deps;
+    const { skill, limits } = prepared;
     const { manifest, record } = skill;
-    facts.version = record.version;
-    const review = await reviewAgain(control, policy, skill);
-    facts.decision = review.decision;
-    assertMayRun(skill, review);
-    this.checkInput(skill, request.input);
-    const limits = effectiveLimits(policy, manifest.limits, request.limits);
-    const runId = randomUUID();
-    const egress = this.deps.broker.session({
-      runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: this.approvedOrigins(skill),
-    });
+    facts.decision = prepared.review.decision;
+    const runId = options.runId ?? randomUUID();
     // The guard inside the container holds the same policy the review just checked.
     const { allow_imports, allow_builtins, allow_capabilities } = policy.controlPolicy();
-
-    const admitted = await admission.enter();
+    const slot = await admitted;
+    const egress = this.deps.broker.session({
+      runId, requestId: call.requestId, actor: call.actor?.id ?? null, skill: record.name, version: record.version, origins: prepared.origins,
+    });
     let outcome: RunOutcome;
     try {
       outcome = await engine.run(
@@ -173,26 +207,26 @@ export class RunService {
           files: skill.files,
           entrypoint: manifest.entrypoint,
           handler: manifest.handler,
-          input: request.input,
+          input: prepared.input,
           limits,
           policy: { allow_imports, allow_builtins, allow_capabilities },
         },
-        { ...options, onNetRequest: netExchange(egress) },
+        { onLog: options.onLog, signal: options.signal, onNetRequest: netExchange(egress) },
       );
     } finally {
-      admitted.release();
+      slot.release();
     }
     // Every request's audit line is on disk before the run answers (a failed one fails the run).
     await egress.close();
     outcome = this.checkOutput(skill, outcome);
-    facts.details = { run_id: runId, exit_code: outcome.exit_code, queued_ms: admitted.queuedMs, run_duration_ms: outcome.duration_ms };
+    facts.details = { run_id: runId, exit_code: outcome.exit_code, queued_ms: slot.queuedMs, run_duration_ms: outcome.duration_ms };
     return {
       run_id: runId,
       skill: { name: record.name, version: record.version },
       ...outcome,
-      queued_ms: admitted.queuedMs,
+      queued_ms: slot.queuedMs,
       limits,
-      review: review.decision === 'WARN' ? { decision: review.decision, findings: review.findings } : { decision: review.decision },
+      review: prepared.review,
     };
   }
 }

@@ -1,9 +1,9 @@
 // The control layer's second look at a stored skill (SPEC §4: "again before every run"), shared by
 // run and promote: the files must be the reviewed ones, and the policy in force must let them pass.
 import type { ControlLayer } from '../control/index.js';
-import type { Review } from '../control/types.js';
+import type { Review } from '../control/index.js';
 import { BlockedError } from '../errors.js';
-import type { StoredSkill } from '../store/types.js';
+import type { StoredSkill } from '../store/index.js';
 import type { PolicyState } from './policy.js';
 
 const DIGEST_MISMATCH = 'digest-mismatch';

@@ -110,12 +110,17 @@ export function checkContent(canonical: string, bytes: Uint8Array): string {
   }
 }
 
+/** `manifest.yaml`, or a folder of that name (`manifest.yaml/a`): the store writes the manifest there. */
+function takesManifestName(name: string): boolean {
+  return name.split('/')[0] === MANIFEST_FILE;
+}
+
 /** The name rules alone, as a sentence for a finding, or null when `name` is a file name a skill may hold as it is. */
 export function fileNameProblem(name: string, shadowed: ReadonlySet<string>): string | null {
   try {
     const canonical = canonicalPath(name);
     if (canonical !== name) return `not in its canonical form ${JSON.stringify(canonical)}`;
-    if (name === MANIFEST_FILE) return `${MANIFEST_FILE} is the manifest's name`;
+    if (takesManifestName(name)) return `${MANIFEST_FILE} is the manifest's name`;
     checkPath(name, shadowed);
     return null;
   } catch (error) {
@@ -142,7 +147,7 @@ export function checkSkillFiles(source: SkillSource, allowImports: readonly stri
   const folders = new Set<string>();
   for (const [raw, text] of Object.entries(source.files)) {
     const name = canonicalPath(raw);
-    if (name === '' || name === MANIFEST_FILE) throw refusal('reserved-name', `${raw || '(empty)'} is not a file name a skill may use`, raw);
+    if (name === '' || takesManifestName(name)) throw refusal('reserved-name', `${raw || '(empty)'} is not a file name a skill may use`, raw);
     const key = duplicateKey(name);
     if (seen.has(key)) throw refusal('duplicate-entry', `${raw} and ${seen.get(key)} name the same file`, raw);
     seen.set(key, raw);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'winston';
 import type { Config } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
-import type { ControlPolicy } from '../control/types.js';
+import type { ControlPolicy } from '../control/index.js';
 import { BUNDLED_SKILLS_DIR } from '../paths.js';
 import { SKILL_NAME_PATTERN } from '../skill.js';
 import { exists, moveFolder, readSkillFolder, writeSkillFolder } from './files.js';

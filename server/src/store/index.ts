@@ -9,7 +9,7 @@ import semver from 'semver';
 import type { Logger } from 'winston';
 import type { Config } from '../config/index.js';
 import type { Contracts } from '../contracts/index.js';
-import type { ControlPolicy } from '../control/types.js';
+import type { ControlPolicy } from '../control/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { SkillSource } from '../skill.js';
 import { preinstallBundled } from './bundled.js';
@@ -63,6 +63,7 @@ function byNameThenVersion(a: SkillRecord, b: SkillRecord): number {
 class FileSkillStore implements SkillStore {
   private records = new Map<string, SkillRecord>();
   private readonly lock: StoreLock;
+  private readonly watchers = new Set<() => void>();
   private readonly reads = new Map<string, CachedRead>();
 
   constructor(
@@ -164,7 +165,7 @@ class FileSkillStore implements SkillStore {
           await removeFolder(target, this.layout.temporary('trash')).catch(() => undefined);
           throw error;
         }
-        this.records = next;
+        this.publish(next);
         return record;
       });
     } finally {
@@ -197,7 +198,7 @@ class FileSkillStore implements SkillStore {
         if (from !== to) await moveSkillFolder(to, from).catch(() => undefined);
         throw error;
       }
-      this.records = next;
+      this.publish(next);
       return record;
     });
   }
@@ -212,7 +213,7 @@ class FileSkillStore implements SkillStore {
       // Record first, folders second: once installed.json no longer names them they are garbage that
       // reconcile deletes, should the process die before it does.
       await writeInstalled(this.layout.installedFile, next.values());
-      this.records = next;
+      this.publish(next);
       for (const record of doomed) {
         this.reads.delete(this.layout.folderOf(record.name, record.version, record.status));
         await removeFolder(this.layout.folderOf(record.name, record.version, record.status), this.layout.temporary('trash'));
@@ -224,6 +225,17 @@ class FileSkillStore implements SkillStore {
   async close(): Promise<void> {
     // Waits for writes in flight; the file lock is only ever held during one.
     await this.lock.run(async () => undefined);
+  }
+
+  /** Takes a new set of records (already on disk) and tells the watchers. */
+  private publish(next: Map<string, SkillRecord>): void {
+    this.records = next;
+    for (const watcher of this.watchers) watcher();
+  }
+
+  watch(onChange: () => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
   }
 
   /** Another process on this data_dir may have written since; the file is the truth under the lock. */

@@ -38,7 +38,7 @@ export async function readInstalled(file: string, contracts: Contracts): Promise
   }
   let document: InstalledDocument;
   try {
-    document = contracts.assert<InstalledDocument>('installed.json', parsed, file);
+    document = contracts.assert('installed.json', parsed, file);
   } catch (error) {
     const details = (error as { details?: { errors?: Array<{ path: string; message: string }> } }).details;
     throw broken(details?.errors?.map((e) => `${e.path} ${e.message}`).join('; ') ?? String(error));

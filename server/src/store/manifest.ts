@@ -37,7 +37,7 @@ export function parseManifest(text: string, contracts: Contracts, limits: SkillL
   }
   refusePrototypeKeys(value, where);
   // Plain JSON from here on: no null prototypes, no Dates or Maps that YAML could produce.
-  return contracts.assert<Manifest>('manifest.json', JSON.parse(JSON.stringify(value ?? null)), where);
+  return contracts.assert('manifest.json', JSON.parse(JSON.stringify(value ?? null)), where);
 }
 
 /** The manifest as the store writes it: keys in the contract's order, plain YAML. */

@@ -113,7 +113,7 @@ export function openRegistry(url: string, options: { contracts: Contracts; maxPa
       throw unreachable(url, 'index.json is not JSON');
     }
     try {
-      return options.contracts.assert<{ packages: RegistryEntry[] }>('registry_index.json', parsed, `${url}/index.json`).packages;
+      return options.contracts.assert('registry_index.json', parsed, `${url}/index.json`).packages;
     } catch (error) {
       throw unreachable(url, error instanceof Error ? error.message : String(error));
     }

@@ -1,6 +1,6 @@
 // The store's vocabulary (SPEC §7): installed.json is the registry of skills and their status;
 // active skills live under skills/<name>/<version>/, the rest under skills/_drafts/<name>/<version>/.
-import type { ControlPolicy, Review } from '../control/types.js';
+import type { ControlPolicy, Review } from '../control/index.js';
 import type { Manifest, SkillFiles, SkillSource } from '../skill.js';
 
 // `blocked`: an escalation an admin rejected; kept for the record, never runs.
@@ -79,6 +79,8 @@ export interface SkillStore {
   setStatus(name: string, version: string, status: SkillStatus, decided?: DecisionFacts): Promise<SkillRecord>;
   /** Removes every version of `name`, or one; returns what was removed. */
   remove(name: string, version?: string): Promise<Array<{ name: string; version: string }>>;
+  /** Calls `onChange` after every change of the records (a skill stored, moved or removed); returns the unsubscribe. */
+  watch(onChange: () => void): () => void;
   close(): Promise<void>;
 }
 

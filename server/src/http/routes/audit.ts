@@ -1,23 +1,10 @@
 // GET /v1/audit (admin): audit events, newest first, filtered by event, skill, actor, since, until,
 // paged with before and limit. GET /v1/audit/verify (admin): the chain checked as scripts/verify-audit does.
 import path from 'node:path';
-import { Router } from 'express';
-import type { AuditLog, AuditQuery, VerifyReport } from '../../audit/index.js';
-import type { Contracts } from '../../contracts/index.js';
+import type { AuditLog, VerifyReport } from '../../audit/index.js';
+import type { Contract } from '../../contracts/index.js';
 import { ValidationError } from '../../errors.js';
-import { requireRole } from '../roles.js';
-
-const INTEGER_PARAMETERS = ['limit', 'before'] as const;
-
-/** Query values arrive as strings; integers are read as such when all digits, else left for the contract to refuse. */
-function typedQuery(query: Record<string, unknown>): Record<string, unknown> {
-  const typed: Record<string, unknown> = { ...query };
-  for (const name of INTEGER_PARAMETERS) {
-    const value = typed[name];
-    if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) typed[name] = Number(value);
-  }
-  return typed;
-}
+import type { RouteHandlers } from '../router.js';
 
 /** The format admits what Date cannot hold (a leap second): still the caller's mistake. */
 function normalisedTime(field: 'since' | 'until', value: string | undefined): string | undefined {
@@ -28,7 +15,7 @@ function normalisedTime(field: 'since' | 'until', value: string | undefined): st
 }
 
 /** The report without the server's file paths: file names are enough to find the line. */
-function publicReport(report: VerifyReport): object {
+function publicReport(report: VerifyReport): Contract<'audit_verification.json'> {
   return {
     ok: report.ok,
     entries: report.entries,
@@ -39,16 +26,12 @@ function publicReport(report: VerifyReport): object {
   };
 }
 
-export function createAuditRouter(deps: { audit: AuditLog; contracts: Contracts }): Router {
-  const router = Router();
-  router.get('/v1/audit', requireRole('admin'), async (req, res) => {
-    const filter = deps.contracts.assert<AuditQuery>('audit_query.json', typedQuery(req.query), 'query');
-    filter.since = normalisedTime('since', filter.since);
-    filter.until = normalisedTime('until', filter.until);
-    res.json({ events: await deps.audit.query(filter) });
-  });
-  router.get('/v1/audit/verify', requireRole('admin'), async (_req, res) => {
-    res.json(publicReport(await deps.audit.verify()));
-  });
-  return router;
+export function auditHandlers(deps: { audit: AuditLog }): Pick<RouteHandlers, 'queryAudit' | 'verifyAudit'> {
+  return {
+    queryAudit: async ({ query }) => {
+      const filter = { ...query, since: normalisedTime('since', query.since), until: normalisedTime('until', query.until) };
+      return { status: 200, body: { events: await deps.audit.query(filter) } };
+    },
+    verifyAudit: async () => ({ status: 200, body: publicReport(await deps.audit.verify()) }),
+  };
 }

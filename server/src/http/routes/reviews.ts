@@ -1,21 +1,13 @@
 // GET /v1/reviews, POST /v1/reviews/{id}/approve and /reject (admin).
-import { Router } from 'express';
-import type { Contracts } from '../../contracts/index.js';
-import type { ReviewService, ReviewVerdict } from '../../service/reviews.js';
-import { context } from '../context.js';
-import { requireRole } from '../roles.js';
+import type { ReviewService, ReviewVerdict } from '../../service/index.js';
+import type { RouteHandlers, RouteInput } from '../router.js';
 
-export function createReviewsRouter(deps: { reviews: ReviewService; contracts: Contracts }): Router {
-  const router = Router();
-  router.get('/v1/reviews', requireRole('admin'), async (_req, res) => {
-    res.json({ reviews: await deps.reviews.pending() });
-  });
-  for (const verdict of ['approve', 'reject'] as ReviewVerdict[]) {
-    router.post(`/v1/reviews/:id/${verdict}`, requireRole('admin'), async (req, res) => {
-      const { reason, network } = deps.contracts.assert<{ reason?: string; network?: string[] }>('review_decision.json', req.body ?? {});
-      const ctx = context(res);
-      res.json(await deps.reviews.decide(String(req.params.id), verdict, { actor: ctx.actor, requestId: ctx.requestId, reason, network }));
-    });
-  }
-  return router;
+export function reviewsHandlers(deps: { reviews: ReviewService }): Pick<RouteHandlers, 'listReviews' | 'approveReview' | 'rejectReview'> {
+  const decide = (verdict: ReviewVerdict) => async ({ body, params, call }: RouteInput<{ body: { schema: 'review_decision.json' } }>) =>
+    ({ status: 200 as const, body: await deps.reviews.decide(String(params.id), verdict, { ...call, reason: body.reason, network: body.network }) });
+  return {
+    listReviews: async () => ({ status: 200, body: { reviews: await deps.reviews.pending() } }),
+    approveReview: decide('approve'),
+    rejectReview: decide('reject'),
+  };
 }

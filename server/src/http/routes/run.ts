@@ -1,17 +1,16 @@
 // POST /v1/skills/run — JSON answer, or NDJSON (log lines as they happen, then the result) when the
 // client asks for application/x-ndjson. POST /v1/skills/generate — the Make-Tool pattern alone.
-import { Router, type Response } from 'express';
-import type { Contracts } from '../../contracts/index.js';
-import type { LogChunk } from '../../engine/types.js';
-import type { GenerateService, IntentRunResult } from '../../service/generate.js';
-import type { RunService } from '../../service/run.js';
-import { context } from '../context.js';
-import { requireRole } from '../roles.js';
+// POST /v1/runs and GET /v1/runs/{id} — the same run, queued, followed by its id.
+import type { Response } from 'express';
+import type { LogChunk } from '../../engine/index.js';
+import type { AsyncRuns, GenerateService, IntentRunResult, RunService } from '../../service/index.js';
+import { JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE } from '../api.js';
+import { ANSWERED, type RouteHandlers } from '../router.js';
 
-export interface RunRouterDeps {
+export interface RunHandlerDeps {
   runs: RunService;
   generation: GenerateService;
-  contracts: Contracts;
+  asyncRuns: AsyncRuns;
 }
 
 // A streaming reader that lets this much pile up unread is cut off, and its run cancelled: the
@@ -22,7 +21,7 @@ const MAX_UNREAD_BYTES = 1024 * 1024;
 function ndjsonWriter(res: Response): (line: object) => void {
   return (line) => {
     if (res.destroyed) return;
-    if (!res.headersSent) res.status(200).type('application/x-ndjson');
+    if (!res.headersSent) res.status(200).type(NDJSON_MEDIA_TYPE);
     res.write(JSON.stringify(line) + '\n');
     if (res.writableLength > MAX_UNREAD_BYTES) res.destroy();
   };
@@ -37,37 +36,33 @@ function callerGone(res: Response): AbortSignal {
   return controller.signal;
 }
 
-export function createRunRouter(deps: RunRouterDeps): Router {
-  const router = Router();
+export function runHandlers(deps: RunHandlerDeps): Pick<RouteHandlers, 'runSkill' | 'generateSkill' | 'submitRun' | 'getRun'> {
+  return {
+    submitRun: async ({ body, call, res }) => {
+      const accepted = await deps.asyncRuns.submit(body, call);
+      res.setHeader('Location', `/v1/runs/${accepted.run_id}`);
+      return { status: 202, body: accepted };
+    },
+    getRun: ({ params, call }) => ({ status: 200, body: deps.asyncRuns.get(String(params.id), call.actor) }),
+    runSkill: async ({ body: request, call, req, res }) => {
+      const streaming = req.accepts([JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE]) === NDJSON_MEDIA_TYPE;
+      const writeLine = ndjsonWriter(res);
+      const options = { signal: callerGone(res), onLog: streaming ? (chunk: LogChunk) => writeLine({ type: 'log', ...chunk }) : undefined };
 
-  router.post('/v1/skills/run', requireRole('client'), async (req, res) => {
-    const ctx = context(res);
-    const call = { actor: ctx.actor, requestId: ctx.requestId };
-    const request = await deps.runs.parse(req.body, call);
-    const streaming = req.accepts(['application/json', 'application/x-ndjson']) === 'application/x-ndjson';
-    const writeLine = ndjsonWriter(res);
-    const options = { signal: callerGone(res), onLog: streaming ? (chunk: LogChunk) => writeLine({ type: 'log', ...chunk }) : undefined };
-
-    const outcome: IntentRunResult = request.intent !== undefined
-      ? await deps.generation.runIntent({ ...request, intent: request.intent }, call, options)
-      : { kind: 'ran', response: await deps.runs.run(request, call, options) };
-    if (res.destroyed) return;
-    if (outcome.kind === 'stored') {
-      res.status(202).json(outcome.body);
-    } else if (streaming) {
+      const outcome: IntentRunResult = request.intent !== undefined
+        ? await deps.generation.runIntent({ ...request, intent: request.intent }, call, options)
+        : { kind: 'ran', response: await deps.runs.run(request, call, options) };
+      // The caller is gone (its run was cancelled): nothing is left to answer.
+      if (res.destroyed) return ANSWERED;
+      if (outcome.kind === 'stored') return { status: 202, body: outcome.body };
+      if (!streaming) return { status: 200, body: outcome.response };
       writeLine({ type: 'result', ...outcome.response });
       res.end();
-    } else {
-      res.json(outcome.response);
-    }
-  });
-
-  router.post('/v1/skills/generate', requireRole('author'), async (req, res) => {
-    const { intent, name } = deps.contracts.assert<{ intent: string; name?: string }>('generate_skill.json', req.body);
-    const ctx = context(res);
-    const generated = await deps.generation.generate(intent, name, { actor: ctx.actor, requestId: ctx.requestId });
-    res.status(generated.skill.status === 'pending_review' ? 202 : 201).json(generated);
-  });
-
-  return router;
+      return ANSWERED;
+    },
+    generateSkill: async ({ body, call }) => {
+      const generated = await deps.generation.generate(body.intent, body.name, call);
+      return { status: generated.skill.status === 'pending_review' ? 202 : 201, body: generated };
+    },
+  };
 }
