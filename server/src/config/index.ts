@@ -55,6 +55,7 @@ export function defaultConfig(): Config {
       max: { timeout_ms: 120000, memory_mb: 1024, cpus: 2, pids: 256, output_bytes: 8388608 },
       concurrency: 8,
       queue: 64,
+      queue_timeout_ms: 10000,
     },
     generator: { enabled: false, url: 'http://127.0.0.1:11434', model: 'qwen2.5-coder', auto_promote: false, timeout_ms: 60000 },
     control: { allow_imports: DEFAULT_ALLOW_IMPORTS, allow_builtins: [], allow_capabilities: [], max_files: 32, max_code_bytes: 262144, max_review_work: 2_000_000 },

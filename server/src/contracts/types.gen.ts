@@ -622,6 +622,8 @@ export interface components {
                 max?: components["schemas"]["limits"];
                 concurrency?: number;
                 queue?: number;
+                /** @description the longest a run waits for a slot before 429 overloaded */
+                queue_timeout_ms?: number;
             };
             /** @description the network broker: what skills approved for network origins may reach, and how much */
             egress?: {
@@ -808,6 +810,8 @@ export interface components {
             max: components["schemas"]["limit_policy_full_limits"];
             concurrency: number;
             queue: number;
+            /** @description the longest a run waits for a slot before 429 overloaded */
+            queue_timeout_ms?: number;
         };
         limit_policy_full_limits: WithRequired<components["schemas"]["limits"], "timeout_ms" | "memory_mb" | "cpus" | "pids" | "output_bytes">;
         /** Resource limits of one run (every field optional: a missing one takes the admin default) */

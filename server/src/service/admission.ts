@@ -5,7 +5,11 @@ import { OverloadedError } from '../errors.js';
 export interface AdmissionLimits {
   concurrency: number;
   queue: number;
+  /** The longest a run waits in the queue before it is refused as overloaded. */
+  queue_timeout_ms?: number;
 }
+
+const DEFAULT_QUEUE_TIMEOUT_MS = 10_000;
 
 export interface Admitted {
   /** How long the run waited for a slot. */
@@ -29,19 +33,16 @@ export class Admission {
    */
   enter(): Promise<Admitted> {
     const startedAt = performance.now();
-    const { concurrency, queue } = this.limits();
+    const { concurrency, queue, queue_timeout_ms: queueTimeoutMs = DEFAULT_QUEUE_TIMEOUT_MS } = this.limits();
     if (this.running >= concurrency && this.waiting.length >= queue) {
       throw new OverloadedError(`${this.running} runs in progress and ${this.waiting.length} waiting; try again shortly`, 1);
     }
-    return this.admit(startedAt, concurrency);
+    return this.admit(startedAt, concurrency, queueTimeoutMs);
   }
 
-  private async admit(startedAt: number, concurrency: number): Promise<Admitted> {
-    if (this.running >= concurrency) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running += 1;
-    }
+  private async admit(startedAt: number, concurrency: number, queueTimeoutMs: number): Promise<Admitted> {
+    if (this.running >= concurrency) await this.slotWithin(queueTimeoutMs);
+    else this.running += 1;
     let released = false;
     return {
       queuedMs: Math.round(performance.now() - startedAt),
@@ -54,5 +55,21 @@ export class Admission {
         else this.running -= 1;
       },
     };
+  }
+
+  /** Waits for a released slot; past `timeoutMs` leaves the queue and refuses as overloaded. */
+  private slotWithin(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const granted = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiting.indexOf(granted);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(new OverloadedError(`no run slot came free within ${timeoutMs} ms (limits.queue_timeout_ms); try again shortly`, Math.max(1, Math.ceil(timeoutMs / 1000))));
+      }, timeoutMs);
+      this.waiting.push(granted);
+    });
   }
 }
