@@ -50,4 +50,27 @@ describe('pool: admission under load (HTTP)', function () {
     const most = Math.max(...spans.map((span) => spans.filter((other) => other.started <= span.started && span.started < other.ended).length));
     assert.ok(most <= 2, `${most} skills ran at once`);
   });
+
+  it('takes a place before reading the skill, and waits at most queue_timeout_ms for a slot', async () => {
+    const created = await t.as('admin').post('/v1/skills/create').send({
+      name: 'long-sleeper', version: '1.0.0', description: 'sleeps five seconds', runtime: 'python3', entrypoint: 'main.py', handler: 'run',
+      code: 'import time\n\n\ndef run(inp):\n    time.sleep(5)\n    return 1\n', auto_promote: true,
+    });
+    assert.equal(created.status, 201, created.text.slice(0, 300));
+    const limits = { ...t.service.config.limits, concurrency: 1, queue: 0, queue_timeout_ms: 200 };
+    await t.as('admin').put('/v1/admin/limits').send(limits).expect(200);
+    const long = t.as('client').post('/v1/skills/run').send({ skill: 'long-sleeper', input: {} }).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The only slot is taken and there is no queue: the service answers 429 before it looks for the skill.
+    const unknown = await t.as('client').post('/v1/skills/run').send({ skill: 'no-such-skill', input: {} });
+    assert.equal(unknown.status, 429, unknown.text.slice(0, 300));
+
+    await t.as('admin').put('/v1/admin/limits').send({ ...limits, queue: 1 }).expect(200);
+    // One place in the queue now: the next run waits there, but not past queue_timeout_ms (the first sleeps 5 s).
+    const waited = await t.as('client').post('/v1/skills/run').send({ skill: 'sleeper', input: {} });
+    assert.equal(waited.status, 429, waited.text.slice(0, 300));
+    assert.match(waited.body.error.message, /queue_timeout_ms/);
+    assert.equal((await long).body.status, 'succeeded');
+    assert.equal((await t.as('client').post('/v1/skills/run').send({ skill: 'no-such-skill', input: {} })).status, 404);
+  });
 });

@@ -171,12 +171,26 @@ export class RunService {
     return this.audited(call, { skill: prepared.skill.record.name, version: prepared.skill.record.version, details: {} }, (facts) => this.start(prepared, admitted, call, facts, options));
   }
 
-  /** Prepares and executes a run; a refusal on the way (404, 409, 400, 429) is audited as the run's outcome. */
+  /**
+   * Takes its place in admission first (a full queue is 429 before anything is read or reviewed),
+   * then prepares and executes the run; a refusal on the way (429, 404, 409, 400) is audited as the
+   * run's outcome.
+   */
   run(request: RunRequest, call: CallContext, options: RunOptions = {}): Promise<RunResponse> {
     return this.audited(call, { skill: request.skill ?? null, version: request.version ?? null, details: {} }, async (facts) => {
-      const prepared = await this.prepare(request);
+      const admitted = this.deps.admission.enter();
+      // Awaited below; until then a queue timeout must not count as an unhandled rejection.
+      admitted.catch(() => undefined);
+      let prepared: PreparedRun;
+      try {
+        prepared = await this.prepare(request);
+      } catch (error) {
+        // The refusal does not wait for the slot: it goes back as soon as it is granted.
+        admitted.then((slot) => slot.release(), () => undefined);
+        throw error;
+      }
       facts.version = prepared.skill.record.version;
-      return this.start(prepared, this.deps.admission.enter(), call, facts, options);
+      return this.start(prepared, admitted, call, facts, options);
     });
   }
 
