@@ -37,6 +37,7 @@ HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HARNESS_DIR)
 try:
     from te_runtime import net_relay, skill_process
+    from te_runtime.fds import READ_CHUNK, write_all
 finally:
     sys.path.remove(HARNESS_DIR)
 
@@ -45,7 +46,6 @@ END_MARKER = b'\x1eTE-END '
 # The watcher's own clock ends the skill this long after the time limit, should the service's kill
 # not have come (the service died, or lost the engine): no container outlives its run.
 CLOCK_GRACE_S = 2.0
-READ_CHUNK = 65536
 # How often the watcher looks whether the skill's process has exited while the result pipe stays
 # open (only when the skill started processes of its own that hold it).
 EXIT_POLL_S = 0.1
@@ -70,12 +70,6 @@ def read_job(stream):
     if not (isinstance(timeout_ms, int) and timeout_ms > 0):
         raise ProtocolError('the job has no valid timeout_ms')
     return nonce, job
-
-
-def write_all(fd, data):
-    data = memoryview(data)
-    while data:
-        data = data[os.write(fd, data):]
 
 
 class SkillProcess:
@@ -162,14 +156,12 @@ def frame_for(message, status):
         return None
     exit_code = os.WEXITSTATUS(status)
     try:
-        frame = json.loads(message.decode('ascii'))
-    except ValueError:
+        text = message.decode('ascii')
+        frame = json.loads(text)
+    except ValueError:  # UnicodeDecodeError included
         frame = None
-    if isinstance(frame, dict) and isinstance(frame.get('ok'), bool):
-        if frame['ok'] and exit_code == 0:
-            return message.decode('ascii'), True
-        if not frame['ok']:
-            return message.decode('ascii'), False
+    if isinstance(frame, dict) and isinstance(frame.get('ok'), bool) and (exit_code == 0 or not frame['ok']):
+        return text, frame['ok']
     return skill_process.encode_frame({'ok': False, 'error': {
         'type': 'ProtocolError',
         'message': f'the skill process ended with exit code {exit_code} without one readable result '

@@ -24,7 +24,8 @@ import os
 import sys
 import types
 
-from .guard import SecurityError, allows_import
+from .guard import allows_import
+from .names import SecurityError
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC | os.O_EXCL
 

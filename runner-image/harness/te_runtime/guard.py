@@ -13,7 +13,7 @@ import sys
 import types
 
 
-from .names import ESCAPE_ATTRIBUTES, SecurityError, is_private_name  # noqa: F401 (re-exported)
+from .names import SecurityError, is_private_name
 from . import facades
 
 SAFE_BUILTIN_NAMES = (

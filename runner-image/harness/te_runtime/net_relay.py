@@ -10,19 +10,13 @@ import select
 import sys
 
 from . import net
+from .fds import READ_CHUNK, write_all
 
 NET_MARKER = b'\x1eTE-NET '
-READ_CHUNK = 65536
 # A request line is at most a body of egress.max_bytes in base64 plus its headers: anything longer
 # is not the net module's and is dropped, not buffered.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 STDIN_FD = 0
-
-
-def _write_all(fd, data):
-    data = memoryview(data)
-    while data:
-        data = data[os.write(fd, data):]
 
 
 class _Lines:
@@ -55,7 +49,7 @@ class NetRelay:
         the pipes."""
         os.close(self.requests_read)
         os.close(self.answers_write)
-        net._connect(self.requests_write, os.fdopen(self.answers_read, 'rb'), _write_all)
+        net._connect(self.requests_write, os.fdopen(self.answers_read, 'rb'), write_all)
         sys.modules['net'] = net
 
     def in_watcher(self):
@@ -83,11 +77,11 @@ class NetRelay:
             for line in self.requests.feed(chunk):
                 # JSON as net writes it is printable ASCII: nothing else goes out as a frame.
                 if line and line.isascii() and b'\x1e' not in line:
-                    _write_all(self.out_fd, NET_MARKER + self.nonce + b' ' + line + b'\n')
+                    write_all(self.out_fd, NET_MARKER + self.nonce + b' ' + line + b'\n')
         else:
             for line in self.answers.feed(chunk):
                 try:
-                    _write_all(self.answers_write, line + b'\n')
+                    write_all(self.answers_write, line + b'\n')
                 except BrokenPipeError:
                     pass  # the skill's process is gone; its exit tells why
         return True

@@ -8,6 +8,7 @@ import os
 import sys
 
 from . import audit, guard, kernel, modules
+from .fds import read_all, write_all
 
 MAX_MESSAGE_CHARS = 4000
 MAX_TRACEBACK_CHARS = 16000
@@ -202,15 +203,6 @@ def flush(streams):
             pass  # a closed or replaced stream: the result goes out through our own descriptor anyway
 
 
-def _read_all(fd):
-    chunks = []
-    while True:
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return b''.join(chunks)
-        chunks.append(chunk)
-
-
 def main(job_fd, result_fd, watcher_pid):
     """The skill process's life; ends with os._exit, never returns."""
     # Its own process group: the watcher ends the whole group when the run is over.
@@ -222,7 +214,7 @@ def main(job_fd, result_fd, watcher_pid):
     configure_streams()
     streams = (sys.stdout, sys.stderr)
     try:
-        job = json.loads(_read_all(job_fd))
+        job = json.loads(read_all(job_fd))
     except ValueError:
         job = None
     os.close(job_fd)
@@ -234,9 +226,7 @@ def main(job_fd, result_fd, watcher_pid):
     if os.getpid() == my_pid:
         flush(streams + (sys.stdout, sys.stderr))
         try:
-            data = memoryview(frame.encode('ascii'))
-            while data:
-                data = data[os.write(result_fd, data):]
+            write_all(result_fd, frame.encode('ascii'))
         except OSError:
             pass
     else:
