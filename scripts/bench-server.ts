@@ -3,7 +3,7 @@
 // /proc without the benchmark's own heap in the figure; and a keep-alive HTTP client for it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { sha256Hex } from '../server/src/auth/keys.js';
@@ -20,8 +20,14 @@ export interface BenchServer {
   run(body: object): Promise<{ status: number; body: unknown }>;
   /** Starts a new peak: /proc/<pid>/status VmHWM counts from here. */
   resetPeakRss(): Promise<boolean>;
-  /** VmRSS and VmHWM of the server process, in MB (10^6 bytes). */
-  memory(): Promise<{ rssMb: number; peakMb: number }>;
+  /** VmRSS and VmHWM of the server process, and VmRSS's anonymous part (RssAnon: not code or files), in MB (10^6 bytes). */
+  memory(): Promise<{ rssMb: number; peakMb: number; anonMb: number }>;
+  /** How many file descriptors the server process holds (sockets to the engine and clients among them). */
+  openFds(): Promise<number>;
+  /** How the server process ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
+  ended(): string | null;
+  /** GET /metrics: the Prometheus text. */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +93,11 @@ export async function startBenchServer(dir: string, extraConfig = ''): Promise<B
     stdio: ['ignore', log.fd, log.fd],
   });
   await log.close();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let ended: string | null = null;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+    ended = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+    resolve();
+  }));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   try {
     await waitForHealth(agent, port, child, logFile);
@@ -107,7 +117,16 @@ export async function startBenchServer(dir: string, extraConfig = ''): Promise<B
     },
     async memory() {
       const text = await status();
-      return { rssMb: megabytes(text, 'VmRSS'), peakMb: megabytes(text, 'VmHWM') };
+      return { rssMb: megabytes(text, 'VmRSS'), peakMb: megabytes(text, 'VmHWM'), anonMb: megabytes(text, 'RssAnon') };
+    },
+    ended: () => ended,
+    async openFds() {
+      return (await readdir(`/proc/${child.pid}/fd`)).length;
+    },
+    async metrics() {
+      const { status, body } = await request(agent, port, '', 'GET', '/metrics');
+      if (status !== 200 || typeof body !== 'string') throw new Error(`GET /metrics answered ${status}`);
+      return body;
     },
     async stop() {
       agent.destroy();

@@ -8,7 +8,9 @@
 // - the kernel filter's cost per run and per system call (bench-kernel);
 // - the control layer's review cost (bench-review) and the audit log's cost (bench-audit);
 // - warm-run latency with the review cache and the store's in-memory copies, and without (bench-cache);
-// - the network broker's added latency per request against a direct request (bench-egress).
+// - the network broker's added latency per request against a direct request (bench-egress);
+// - the server's memory over a soak of BENCH_SOAK_RUNS runs (default 5,000; 0 skips it), and whether
+//   its resident set levels off (bench-soak; `--soak` measures it alone).
 // The service's turn, its baselines and the kernel filter are measured under runc, then under
 // gVisor's runsc where the engine has it, with the runsc/runc ratios of latency and throughput
 // (`--runtime X` measures one).
@@ -29,6 +31,7 @@ import { benchKernel, type KernelCost } from './bench-kernel.js';
 import { benchCache } from './bench-cache.js';
 import { dockerRunArgs, rawChurn, timeDockerRun, type ChurnResult } from './bench-engine.js';
 import { benchReview } from './bench-review.js';
+import { benchSoak, LEVEL_MB_PER_1000, soakRuns, soakSampleLine, type SoakResult } from './bench-soak.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
 
 const CLIENTS = 8;
@@ -223,6 +226,33 @@ function comparisonRows(runc: RuntimeFigures, runsc: RuntimeFigures): Array<[str
   ];
 }
 
+/** The soak on its own data_dir, its samples printed as they come (a 5,000-run soak takes minutes). */
+async function measureSoak(docker: Docker, dir: string, runs: number): Promise<SoakResult> {
+  const soakDir = path.join(dir, 'soak');
+  const load = (): string => os.loadavg().map((value) => value.toFixed(2)).join(', ');
+  console.log(`Soak, ${new Date().toISOString()}: the server's memory over ${runs} runs of word-count (runc), after a warm-up; load average ${load()}`);
+  console.log(soakSampleLine(null));
+  try {
+    const result = await benchSoak(soakDir, runs, (sample) => console.log(soakSampleLine(sample)));
+    console.log(`load average at the end ${load()}\n`);
+    return result;
+  } finally {
+    const left = await removeContainersOf(docker, path.join(soakDir, 'data'));
+    if (left > 0) console.error(`removed ${left} container(s) the soak left behind`);
+  }
+}
+
+function soakRows(soak: SoakResult): Array<[string, string, string]> {
+  const perThousand = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(2)} MB per 1,000 runs`;
+  const first = soak.samples[0]!;
+  const last = soak.samples[soak.samples.length - 1]!;
+  return [
+    [`soak: ${soak.runs} runs, ${soak.clients} clients`, `${(soak.runs / soak.elapsedS).toFixed(1)} runs/s, ${soak.failures} failed; RSS ${first.rssMb.toFixed(1)} -> ${last.rssMb.toFixed(1)} MB, heap ${first.heapUsedMb.toFixed(1)} -> ${last.heapUsedMb.toFixed(1)} MB`, ''],
+    ['soak: RSS growth, first half', `${soak.firstHalfMb.toFixed(1)} MB (${perThousand(soak.firstSlope)})`, ''],
+    ['soak: RSS growth, last half', `${soak.lastHalfMb.toFixed(1)} MB (${perThousand(soak.lastSlope)})`, `<= ${LEVEL_MB_PER_1000} MB per 1,000 runs  ${soak.levelsOff ? 'levels off' : 'STILL GROWING'}`],
+  ];
+}
+
 /** runc, then runsc where the engine lists it; `--runtime X` measures X alone. */
 async function runtimesToMeasure(docker: Docker): Promise<SandboxRuntime[]> {
   const arg = process.argv.indexOf('--runtime');
@@ -247,6 +277,12 @@ async function main(): Promise<void> {
     // --pool-size N measures another pool size than the default (written into the server's config).
     const sizeArg = process.argv.indexOf('--pool-size');
     const poolSize = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : config.sandbox.pool.size;
+    const runs = soakRuns();
+    if (process.argv.includes('--soak')) {
+      if (runs === 0) throw new Error('--soak measures the soak alone: BENCH_SOAK_RUNS must not be 0');
+      printTable([['measure', 'figure', 'target'], ...soakRows(await measureSoak(docker, dir, runs))]);
+      return;
+    }
     const runtimes = await runtimesToMeasure(docker);
     console.log(`Tool Executor benchmarks, ${new Date().toISOString()}: ${os.cpus().length} CPUs, Docker ${engine.Version}, ` +
       `image ${config.sandbox.image}, runtimes ${runtimes.join(' and ')}, sandbox.pool.size ${poolSize}, limits.concurrency ${config.limits.concurrency}\n`);
@@ -261,6 +297,7 @@ async function main(): Promise<void> {
     const audit = await benchAudit();
     const cache = await benchCache();
     const egress = await benchEgress();
+    const soak = runs > 0 ? await measureSoak(docker, dir, runs) : null;
     const brokerAddedMs = egress.broker.p50_ms - egress.direct.p50_ms;
 
     const [runc, runsc] = figures;
@@ -277,6 +314,7 @@ async function main(): Promise<void> {
       ['same through the broker, audited', `p50 ${egress.broker.p50_ms.toFixed(3)} ms, p99 ${ms(egress.broker.p99_ms)} ms (with an audit that costs nothing: p50 ${egress.brokerWithoutAuditSync.p50_ms.toFixed(3)} ms)`, ''],
       ['broker added latency (p50 - p50)', `${brokerAddedMs.toFixed(3)} ms`, `< ${TARGETS.brokerAddedMs} ms  ${verdict(brokerAddedMs < TARGETS.brokerAddedMs)}`],
       ['net.get from a skill, in-container', egress.fromSkill ? `p50 ${ms(egress.fromSkill.p50_ms)} ms, p99 ${ms(egress.fromSkill.p99_ms)} ms (${egress.fromSkill.requests} requests: attach streams + broker)` : 'runner image missing', '(no target)'],
+      ...(soak ? soakRows(soak) : []),
     ]);
   } finally {
     agent.destroy();

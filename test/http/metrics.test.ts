@@ -53,6 +53,15 @@ describe('GET /metrics', () => {
     assert.equal(sample(text, 'tool_executor_runs_in_progress', ''), 0);
   });
 
+  it('shows the process\'s memory: heap, external, and the ArrayBuffers within external', () => {
+    const heap = sample(text, 'tool_executor_nodejs_heap_size_used_bytes', '');
+    const external = sample(text, 'tool_executor_nodejs_external_memory_bytes', '');
+    const arrayBuffers = sample(text, 'tool_executor_nodejs_array_buffers_bytes', '');
+    assert.ok(heap !== undefined && heap > 0, 'heap used');
+    assert.ok(external !== undefined && arrayBuffers !== undefined, 'external and ArrayBuffers');
+    assert.ok(arrayBuffers > 0 && arrayBuffers <= external, `ArrayBuffers ${arrayBuffers} are part of external ${external}`);
+  });
+
   it('holds no key and no input, and neither does the service log', () => {
     const log = lines.join('');
     assert.ok(log.includes('"route":"/v1/skills/run"'), 'the log has the requests');

@@ -49,6 +49,11 @@ export class ServiceMetrics {
     const stats = (): QueueStats => this.queueStats();
     new Gauge({ name: 'tool_executor_queue_depth', help: 'Runs waiting for a slot', registers, collect() { this.set(stats().waiting); } });
     new Gauge({ name: 'tool_executor_runs_in_progress', help: 'Runs holding a slot', registers, collect() { this.set(stats().running); } });
+    // The part of the default metrics' external memory that ArrayBuffers (and so Buffers) hold.
+    new Gauge({
+      name: 'tool_executor_nodejs_array_buffers_bytes', help: 'Memory of ArrayBuffers and Buffers, in bytes (part of the external memory)', registers,
+      collect() { this.set(process.memoryUsage().arrayBuffers); },
+    });
     const runtime = (): string | null => this.sandboxRuntime();
     new Gauge({
       name: 'tool_executor_sandbox_runtime_info', help: 'The container runtime sandboxes run under (1 for the one in force; none before it is settled)', labelNames: ['runtime'], registers,
