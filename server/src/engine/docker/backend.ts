@@ -4,6 +4,7 @@
 // before the first container: the pool is made then, since every container it starts needs it.
 import http from 'node:http';
 import Docker from 'dockerode';
+import { DEFAULT_DOCKER_SOCKET } from '../../config/index.js';
 import { AppError, UnavailableError } from '../../errors.js';
 import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBackend, SandboxRuntime, SandboxState } from '../types.js';
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
@@ -15,7 +16,6 @@ import { EngineWatch } from './engine-watch.js';
 import { settleRemoval } from './started-container.js';
 import { resolveRuntime, RuntimeMissingError } from './runtime.js';
 
-const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
 const INFO_TIMEOUT_MS = 5000;
 const RETRY_AFTER_S = 5;
@@ -72,7 +72,7 @@ export class DockerBackend implements SandboxBackend {
 
   constructor(private readonly options: DockerBackendOptions) {
     // An explicit socket path: the modem would otherwise read DOCKER_HOST from the environment.
-    const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_SOCKET_PATH, agent: this.agent };
+    const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_DOCKER_SOCKET, agent: this.agent };
     this.docker = new Docker(dockerOptions);
     this.logger = options.logger ?? silentLogger;
     this.resultBounds = options.resultBounds ?? DEFAULT_RESULT_BOUNDS;
