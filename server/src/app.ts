@@ -66,6 +66,8 @@ async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Pr
 export interface ServiceOptions {
   contracts?: Contracts;
   logger?: winston.Logger;
+  /** A process beside this one that removes the service's containers should it be SIGKILLed (`npm start`). */
+  orphanWatchdog?: boolean;
   /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
   caches?: boolean;
 }
@@ -84,6 +86,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     instanceId: randomBytes(6).toString('hex'),
     socketPath: config.sandbox.docker_socket,
     logger,
+    orphanWatchdog: options.orphanWatchdog,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
     resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });

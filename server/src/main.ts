@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   await checkBeforeStart(config);
   const { createLogger, createService } = await import('./app.js');
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-  const service = await createService(config, { logger });
+  const service = await createService(config, { logger, orphanWatchdog: true });
   if (service.createdKey) {
     process.stdout.write(
       `\nNo API key was configured: created an admin key for ${config.data_dir} (only its hash is kept; it is shown this once):\n\n    ${service.createdKey}\n\n`,
