@@ -24,6 +24,8 @@ export interface SoakSample {
   /** The anonymous part of the RSS (malloc'd and V8 memory), without mapped code and files. */
   anonMb: number;
   heapUsedMb: number;
+  /** The heap V8 holds from the system: used, garbage not yet collected, and room to grow into. */
+  heapTotalMb: number;
   externalMb: number;
   arrayBuffersMb: number;
   /** File descriptors the server holds: a socket or file left open per run would show here. */
@@ -68,6 +70,7 @@ async function sample(server: BenchServer, runs: number): Promise<SoakSample> {
     rssMb,
     anonMb,
     heapUsedMb: gaugeMb(text, 'tool_executor_nodejs_heap_size_used_bytes'),
+    heapTotalMb: gaugeMb(text, 'tool_executor_nodejs_heap_size_total_bytes'),
     externalMb: gaugeMb(text, 'tool_executor_nodejs_external_memory_bytes'),
     arrayBuffersMb: gaugeMb(text, 'tool_executor_nodejs_array_buffers_bytes'),
     fds,
@@ -153,10 +156,10 @@ export async function benchSoak(dir: string, runs: number, onSample: (s: SoakSam
 
 const mb = (value: number): string => (Number.isNaN(value) ? '-' : value.toFixed(1));
 
-/** One line per sample: runs done, RSS, its anonymous part, heap, external, ArrayBuffers. */
+/** One line per sample: runs done, RSS, its anonymous part, heap used and total, external, ArrayBuffers, fds. */
 export function soakSampleLine(s: SoakSample | null): string {
   const cells = s === null
-    ? ['runs', 'RSS MB', 'anon MB', 'heap MB', 'external MB', 'ArrayBuffers MB', 'fds']
-    : [String(s.runs), mb(s.rssMb), mb(s.anonMb), mb(s.heapUsedMb), mb(s.externalMb), mb(s.arrayBuffersMb), String(s.fds)];
-  return cells.map((cell, i) => cell.padStart(i === 0 ? 6 : i === 5 ? 17 : i === 6 ? 6 : 12)).join('');
+    ? ['runs', 'RSS MB', 'anon MB', 'heap used MB', 'heap total MB', 'external MB', 'ArrayBuffers MB', 'fds']
+    : [String(s.runs), mb(s.rssMb), mb(s.anonMb), mb(s.heapUsedMb), mb(s.heapTotalMb), mb(s.externalMb), mb(s.arrayBuffersMb), String(s.fds)];
+  return cells.map((cell, i) => cell.padStart(i === 0 ? 6 : i === 6 ? 17 : i === 7 ? 6 : 14)).join('');
 }
