@@ -7,8 +7,9 @@ Two processes (runner-image/harness/PROTOCOL.md has the full text):
   so the job's nonce never exists in that process's memory; the watcher marks itself not dumpable
   before the fork (prctl), so the skill cannot read it through /proc either. It hands the job over
   (without the nonce), keeps its own clock for the time limit, reads the skill process's one result
-  message, ends the skill's whole process group, and only then writes the end mark on stderr and the result frame on stdout:
-    stderr  "\\x1eTE-END <nonce> \\n"
+  message, ends the skill's whole process group, and only then writes the end mark (with the
+  skill's run time in ms on its clock) on stderr and the result frame on stdout:
+    stderr  "\\x1eTE-END <nonce> <elapsed_ms>\\n"
     stdout  "\\x1eTE-RESULT <nonce> " + <JSON, ASCII only> + "\\n"
   A skill can print what it likes but cannot write a frame the service takes: it never learns the
   nonce. It can lie only about its own result, through its handler's return value.
@@ -19,8 +20,9 @@ Two processes (runner-image/harness/PROTOCOL.md has the full text):
 
 stdin   one JSON line: {"nonce", "files", "entrypoint", "handler", "input", "timeout_ms",
         "policy": {"allow_imports", "allow_builtins", "allow_capabilities"}}
-exit    0 after an ok frame, 1 after an error frame, 2 for an unreadable job, 128+N when the skill's
-        process was killed by signal N (the OOM killer, typically): no frame then.
+exit    0 after an ok frame, 1 after an error frame, 137 after a timeout frame (the skill's process
+        was killed), 2 for an unreadable job, 128+N when the skill's process was killed by signal N
+        (the OOM killer, typically): no frame then.
 """
 import json
 import os
@@ -43,9 +45,6 @@ finally:
 
 FRAME_MARKER = b'\x1eTE-RESULT '
 END_MARKER = b'\x1eTE-END '
-# The watcher's own clock ends the skill this long after the time limit, should the service's kill
-# not have come (the service died, or lost the engine): no container outlives its run.
-CLOCK_GRACE_S = 2.0
 # How often the watcher looks whether the skill's process has exited while the result pipe stays
 # open (only when the skill started processes of its own that hold it).
 EXIT_POLL_S = 0.1
@@ -182,15 +181,20 @@ def main():
         skill.end_group()
         write_all(err_fd, f'tool-executor harness: {error}\n'.encode('utf-8', 'backslashreplace'))
         os._exit(2)
-    deadline = time.monotonic() + job['timeout_ms'] / 1000 + CLOCK_GRACE_S
+    # The time limit is kept here, in the container: the kill needs nothing from the service (alive,
+    # its event loop free, the engine answering). The service's own kill is only a backstop.
+    started = time.monotonic()
     skill.hand_over(job)
-    message = skill.result(deadline, out_fd, nonce)
+    message = skill.result(started + job['timeout_ms'] / 1000, out_fd, nonce)
     skill.end_group()
+    elapsed_ms = round((time.monotonic() - started) * 1000)
     status = skill.exit_status()
+    exit_code = None
     if message is None:
         answer = skill_process.encode_frame({'ok': False, 'timeout': True, 'error': {
             'type': 'Timeout', 'message': f'the skill ran longer than its limit of {job["timeout_ms"]} ms '
-                                          'and was ended by the runtime\'s own clock'}}), False
+                                          'and was killed'}}), False
+        exit_code = 128 + signal.SIGKILL  # as the skill's process ended
     else:
         answer = frame_for(message, status)
     if answer is None:
@@ -198,9 +202,10 @@ def main():
         # service reads the container's exit and the engine's OOM state.
         os._exit(128 + os.WTERMSIG(status))
     frame, ok = answer
-    write_all(err_fd, END_MARKER + nonce.encode('ascii') + b' \n')
+    # The end mark carries the skill's run time on this clock, which a busy service cannot stretch.
+    write_all(err_fd, END_MARKER + nonce.encode('ascii') + b' ' + str(elapsed_ms).encode('ascii') + b'\n')
     write_all(out_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
-    os._exit(0 if ok else 1)
+    os._exit(exit_code if exit_code is not None else 0 if ok else 1)
 
 
 if __name__ == '__main__':

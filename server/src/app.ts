@@ -25,6 +25,7 @@ import {
   serviceStatus, type ServiceStatus,
 } from './service/index.js';
 import { CONSOLE_DIR, packageVersion } from './paths.js';
+import { listenProblem } from './startup/index.js';
 import { openRegistry, openSkillStore, type SkillStore } from './store/index.js';
 
 export interface Service {
@@ -39,22 +40,6 @@ export interface Service {
   createdKey?: string;
   listen(): Promise<Server>;
   close(): Promise<void>;
-}
-
-/** Why the server could not listen, in words that say what to change. */
-export function listenProblem(error: NodeJS.ErrnoException, where: Config['server']): string {
-  const at = `${where.host}:${where.port}`;
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return `server.port ${where.port}: ${at} is already in use by another process; stop it or choose another port`;
-    case 'EACCES':
-      return `server.port ${where.port}: listening on ${at} needs privileges this process lacks; choose a port above 1023`;
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-      return `server.host ${where.host}: not an address of this machine`;
-    default:
-      return `cannot listen on ${at}: ${error.message}`;
-  }
 }
 
 export function createLogger(level = 'info'): winston.Logger {
@@ -81,21 +66,10 @@ async function settleRuntime(engine: SandboxBackend, logger: winston.Logger): Pr
 export interface ServiceOptions {
   contracts?: Contracts;
   logger?: winston.Logger;
+  /** A process beside this one that removes the service's containers should it be SIGKILLed (`npm start`). */
+  orphanWatchdog?: boolean;
   /** The review cache and the store's in-memory copies (default on; the bench turns them off to compare). */
   caches?: boolean;
-  /** Refuse to start (throw) when the container engine does not answer; `npm start` does, tests of an absent engine do not. */
-  requireEngine?: boolean;
-}
-
-// The engine's answer to a start-up ping, at most this long in coming.
-const ENGINE_CHECK_MS = 4000;
-
-async function assertEngineAnswers(engine: SandboxBackend, config: Config): Promise<void> {
-  const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, ENGINE_CHECK_MS, false).unref());
-  if (!(await Promise.race([engine.ping(), timeout]))) {
-    const socket = config.sandbox.docker_socket ?? '/var/run/docker.sock';
-    throw new Error(`the container engine does not answer at ${socket}: start Docker (npm run setup installs and starts it) or set sandbox.docker_socket`);
-  }
 }
 
 export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
@@ -112,10 +86,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     instanceId: randomBytes(6).toString('hex'),
     socketPath: config.sandbox.docker_socket,
     logger,
+    orphanWatchdog: options.orphanWatchdog,
     pool: { size: config.sandbox.pool.size, startLimits: () => policy.limits.defaults },
     resultBounds: { maxBytes: config.sandbox.result_max_bytes, maxDepth: config.sandbox.result_max_depth },
   });
-  if (options.requireEngine) await assertEngineAnswers(engine, config);
   // Before anything is opened: runsc asked for by name and missing stops the start-up here.
   await settleRuntime(engine, logger);
   metrics.trackSandboxRuntime(() => engine.runtimeInForce());

@@ -1,27 +1,19 @@
-// Process entry: configuration, the service, signals. A start that cannot succeed (a bad key in the
-// configuration, a port in use, an unusable data_dir, no container engine) ends with exit code 1
-// and one line on stderr that says what to fix.
+// Process entry: configuration, the checks before start, the service, signals. A start that cannot
+// succeed (a bad key in the configuration, a port in use, an unusable data_dir, no container
+// engine) ends with exit code 1 and one line on stderr that says what to fix — before the service
+// itself is loaded, which takes seconds on a loaded machine.
+import { loadConfig } from './config/index.js';
+import { CONTRACTS_DIR } from './paths.js';
 import { loadContracts } from './contracts/index.js';
-import net from 'node:net';
-import { loadConfig, type Config } from './config/index.js';
-import { createLogger, createService, listenProblem } from './app.js';
-
-const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-
-/** Binds and frees the port before anything else starts, so a port in use is the only thing said. */
-function assertPortFree(where: Config['server']): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenProblem(error, where))));
-    probe.listen(where.port, where.host, () => probe.close(() => resolve()));
-  });
-}
+import { checkBeforeStart } from './startup/index.js';
 
 async function main(): Promise<void> {
-  const contracts = loadContracts();
-  const { config, source } = loadConfig(contracts);
-  if (config.server.port !== 0) await assertPortFree(config.server);
-  const service = await createService(config, { contracts, logger, requireEngine: true });
+  // Only the configuration's contract is compiled here; the service compiles them all.
+  const { config, source } = loadConfig(loadContracts(CONTRACTS_DIR, { compileAll: false }));
+  await checkBeforeStart(config);
+  const { createLogger, createService } = await import('./app.js');
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  const service = await createService(config, { logger, orphanWatchdog: true });
   if (service.createdKey) {
     process.stdout.write(
       `\nNo API key was configured: created an admin key for ${config.data_dir} (only its hash is kept; it is shown this once):\n\n    ${service.createdKey}\n\n`,

@@ -96,7 +96,7 @@ describe('engine: results are bounded like output', () => {
   const bounds = { maxBytes: 4096, maxDepth: 8 };
   const limits = { timeout_ms: 5000, memory_mb: 128, cpus: 1, pids: 64, output_bytes: 1 << 20 };
   const outcomeOf = (frameText: string, resultBounds = bounds) =>
-    classify({ limits, output: { logs: '', logsTruncated: false, frame: frameText }, exitCode: null, killedFor: null, oomKilled: false, durationMs: 1, resultBounds });
+    classify({ limits, output: { logs: '', logsTruncated: false, frame: frameText, skillMs: 1 }, exitCode: null, killedFor: null, oomKilled: false, durationMs: 1, resultBounds });
 
   it('fails a result nested 300,000 deep as ResultTooDeep, without parsing or serialising it', () => {
     const deep = '['.repeat(300_000) + ']'.repeat(300_000);

@@ -84,9 +84,8 @@ describe('runs end with their caller', function () {
     response.catch(() => undefined);
     await until(async () => (await running(t.dataDir)).length === 1, 30_000, 'the run\'s container started');
     request.destroy();
-    const goneAfterMs = await until(async () => (await containersOf(t.dataDir)).length === 0, 10_000, 'the container is gone');
     // The skill sleeps 20 s: gone this early, it was killed, not finished.
-    assert.ok(goneAfterMs < 10_000, `gone ${Math.round(goneAfterMs)} ms after the disconnect`);
+    await until(async () => (await containersOf(t.dataDir)).length === 0, 1_000, 'the container is gone after the disconnect');
     await until(async () => (await t.service.audit.query({ event: 'run', skill: 'sleeper' })).length === 1, 10_000, 'the run is audited');
     const [event] = await t.service.audit.query({ event: 'run', skill: 'sleeper' });
     assert.equal(event?.outcome, 'cancelled');

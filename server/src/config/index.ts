@@ -22,6 +22,9 @@ export type Config = Omit<Defaulted, 'registry' | 'sandbox'> & {
   sandbox: Omit<Defaulted['sandbox'], 'docker_socket'> & Pick<NonNullable<ConfigFile['sandbox']>, 'docker_socket'>;
 };
 
+/** Where the container engine listens when `sandbox.docker_socket` is not set. */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
 /** Resource limits with every field given (limit_policy.json's full limits). */
 export type Limits = Contract<'limit_policy.json'>['defaults'];
 export type KeyConfig = Config['auth']['keys'][number];

@@ -66,7 +66,11 @@ function addRefuseBoolean(ajv: Ajv2020): void {
   ajv.addKeyword({ keyword: 'refuse_boolean', schemaType: 'string', errors: true, validate });
 }
 
-export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
+/**
+ * `compileAll: false` compiles each contract at its first use instead of now: for the start-up's
+ * configuration check, which needs one contract and should not wait for the rest.
+ */
+export function loadContracts(dir: string = CONTRACTS_DIR, { compileAll = true } = {}): Contracts {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
   addRefuseBoolean(ajv);
@@ -79,7 +83,7 @@ export function loadContracts(dir: string = CONTRACTS_DIR): Contracts {
   }
   // ajv compiles on first use: compile every contract now, so one that strict mode refuses stops the
   // start instead of turning a request into a 500.
-  for (const id of schemas.keys()) ajv.getSchema(id);
+  if (compileAll) for (const id of schemas.keys()) ajv.getSchema(id);
   // A separate instance for skill-supplied schemas: they are user data, not our contract.
   const userSchemas = new UserSchemas();
   const validator = (schemaId: string): ValidateFunction => {

@@ -2,8 +2,12 @@
 // owns that container from create (or from the warm pool) to remove; this class owns the
 // connection to the engine and the pool. The runtime (runc or gVisor's runsc) is settled once,
 // before the first container: the pool is made then, since every container it starts needs it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { DEFAULT_DOCKER_SOCKET } from '../../config/index.js';
 import { AppError, UnavailableError } from '../../errors.js';
 import type { Limits, RunJob, RunOptions, RunOutcome, RuntimeChoice, SandboxBackend, SandboxRuntime, SandboxState } from '../types.js';
 import { LABEL, POOL_ROLE, RUN_ROLE, type SandboxSettings } from './container-options.js';
@@ -15,7 +19,6 @@ import { EngineWatch } from './engine-watch.js';
 import { settleRemoval } from './started-container.js';
 import { resolveRuntime, RuntimeMissingError } from './runtime.js';
 
-const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 3000;
 const INFO_TIMEOUT_MS = 5000;
 const RETRY_AFTER_S = 5;
@@ -34,6 +37,11 @@ export interface DockerBackendOptions {
   logger?: EngineLogger;
   /** How large and deep a result may be; past them the run is `failed` (ResultTooLarge, ResultTooDeep). */
   resultBounds?: ResultBounds;
+  /**
+   * A watchdog process beside this one removes this instance's containers should it die without
+   * closing (SIGKILL): `npm start` wants one; tests that build many backends in one process do not.
+   */
+  orphanWatchdog?: boolean;
   /** Containers started ahead of runs (README "Speed"); without it, or with size 0, every run starts its own. */
   pool?: {
     size: number;
@@ -69,14 +77,16 @@ export class DockerBackend implements SandboxBackend {
   private settling: Promise<Sandboxes> | null = null;
   private warmUpWanted = false;
   private closed = false;
+  private readonly watchdog: ChildProcess | null;
 
   constructor(private readonly options: DockerBackendOptions) {
     // An explicit socket path: the modem would otherwise read DOCKER_HOST from the environment.
-    const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_SOCKET_PATH, agent: this.agent };
+    const dockerOptions: DockerOptionsWithAgent = { socketPath: options.socketPath ?? DEFAULT_DOCKER_SOCKET, agent: this.agent };
     this.docker = new Docker(dockerOptions);
     this.logger = options.logger ?? silentLogger;
     this.resultBounds = options.resultBounds ?? DEFAULT_RESULT_BOUNDS;
     this.watch = new EngineWatch(this.docker, options.dataDir, () => void this.reapAfterEngineRestart(), this.logger);
+    this.watchdog = options.orphanWatchdog ? this.startWatchdog(dockerOptions.socketPath as string) : null;
   }
 
   async run(job: RunJob, options: RunOptions = {}): Promise<RunOutcome> {
@@ -188,6 +198,18 @@ export class DockerBackend implements SandboxBackend {
     await this.sandboxes?.pool?.close();
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.agent.destroy();
+    // Everything is removed: the watchdog has nothing left to do.
+    this.watchdog?.kill();
+  }
+
+  /** Detached, in a process group of its own: a Ctrl-C meant for the service does not reach it. */
+  private startWatchdog(socketPath: string): ChildProcess {
+    const script = fileURLToPath(new URL('./watchdog.js', import.meta.url));
+    const child = spawn(process.execPath, [script, socketPath, `${LABEL.instance}=${this.options.instanceId}`], { stdio: ['pipe', 'ignore', 'inherit'], detached: true });
+    child.once('error', (error) => this.logger.warn('the orphan watchdog did not start; a SIGKILLed service leaves its containers until its next start', { error: String(error) }));
+    child.unref();
+    (child.stdin as Socket | null)?.unref();
+    return child;
   }
 
   private async removeContainer(id: string): Promise<void> {

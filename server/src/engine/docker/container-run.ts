@@ -35,6 +35,10 @@ export interface ContainerRunContext {
 // own, and the removal no longer competes with the response for the CPU (on 2 cores: 36 -> 29 ms
 // per run over HTTP).
 const REMOVE_AFTER_ANSWER_MS = 50;
+// The harness ends the skill at its time limit on its own clock, inside the container. This kill is
+// the backstop for a harness that cannot (starved, or stuck before it read the job), so it comes
+// later: it waits on this process's event loop and on the engine, which a loaded host delays.
+const BACKSTOP_AFTER_LIMIT_MS = 2000;
 
 export class ContainerRun {
   /** Settles once the container is removed (never rejects); the outcome does not wait for it. */
@@ -69,15 +73,17 @@ export class ContainerRun {
       const answered = this.drain(sandbox);
       // The time limit counts from the hand-over: the head start of a warm container is not the skill's.
       const handedOverAt = performance.now();
-      // The kill comes from outside the container: nothing the skill does can stop or delay it.
-      this.timer = setTimeout(() => this.kill('timeout'), this.job.limits.timeout_ms);
+      // From outside the container: nothing the skill does can stop or delay this one.
+      this.timer = setTimeout(() => this.kill('timeout'), this.job.limits.timeout_ms + BACKSTOP_AFTER_LIMIT_MS);
       const { signal } = this.options;
       if (signal?.aborted) this.kill('cancelled');
       signal?.addEventListener('abort', () => this.kill('cancelled'), { once: true });
       sandbox.handOver(this.jobPayload());
-      const durationMs = Math.round((await answered) - handedOverAt);
+      const answeredAt = await answered;
       this.stopTimer();
       const output = this.output.finish();
+      // The harness's clock when it answered: what a busy event loop added on the way is not the skill's.
+      const durationMs = output.skillMs ?? Math.round(answeredAt - handedOverAt);
       // With a frame the harness exits on its own, with the status the frame implies: no need to wait.
       this.answeredAtFrame = output.frame !== null && this.killedFor === null;
       const exitCode = this.answeredAtFrame ? null : await sandbox.exitCode();
@@ -151,7 +157,9 @@ export class ContainerRun {
     // A timer that fires while the result is already in is not a timeout.
     if (this.killedFor !== null || this.sandbox === null || (reason === 'timeout' && this.output.hasFrame)) return;
     this.killedFor = reason;
-    this.killing = this.sandbox.kill();
+    // A cancelled run has nobody to answer and nothing left to read: kill and remove in one call,
+    // so the container and its slot are gone at once.
+    this.killing = reason === 'cancelled' ? this.sandbox.remove().catch(() => undefined) : this.sandbox.kill();
   }
 
   private stopTimer(): void {

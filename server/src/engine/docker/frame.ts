@@ -1,5 +1,5 @@
 // The harness ends its stdout with one result frame, "\x1eTE-RESULT <nonce> <json>\n", and its
-// stderr with one end mark, "\x1eTE-END <nonce> \n" (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
+// stderr with one end mark, "\x1eTE-END <nonce> <elapsed_ms>\n" (runner-image/harness/PROTOCOL.md). The nonce is chosen per run here and never shown to the
 // skill's code, so nothing the skill prints passes for the frame. This finds the frame in the
 // decoded stdout and passes everything else on as log, holding back only what could be the
 // beginning of the marker. The same scanner, repeating, takes the net module's request frames
@@ -13,7 +13,7 @@ export const NET_PREFIX = '\u001eTE-NET ';
 // needs this rare character, so ordinary lines (and their newlines) stream at once.
 const MARKER_START = '\u001e';
 
-/** `timeout`: the harness's own clock ended the skill (the service's kill had not come). */
+/** `timeout`: the harness's own clock ended the skill at its time limit. */
 export type HarnessFrame = { ok: true; result: unknown } | { ok: false; error: RunError; timeout?: true };
 
 export class FrameScanner {

@@ -57,10 +57,11 @@ function verdict(facts: RunFacts, frame: HarnessFrame | null): Verdict {
   return failed('NoResult', `the skill's process ended with exit code ${exitCode ?? 'unknown'} without a result`);
 }
 
-/** The status the harness exits with right after its frame (PROTOCOL.md): 0 after ok, 1 after an error. */
+/** The status the harness exits with right after its frame (PROTOCOL.md): 0 after ok, 1 after an error, 137 at the time limit. */
 function harnessExitCode(frame: HarnessFrame | null): number | null {
   if (frame === null) return null;
-  return frame.ok ? 0 : 1;
+  if (frame.ok) return 0;
+  return frame.timeout ? EXIT_KILLED : 1;
 }
 
 /** A result past the bounds is the skill's failure, decided on the frame's text before it is parsed. */

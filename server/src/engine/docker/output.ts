@@ -9,6 +9,13 @@ export interface CollectedOutput {
   logsTruncated: boolean;
   /** The result frame's JSON text, when a complete one arrived. */
   frame: string | null;
+  /** How long the skill ran on the harness's own clock (the end mark), when the mark arrived. */
+  skillMs: number | null;
+}
+
+/** The end mark's text after the nonce: the skill's run time in whole ms, or nothing (an older harness). */
+function markedMs(text: string | null): number | null {
+  return text !== null && /^\d{1,9}$/.test(text) ? Number(text) : null;
 }
 
 export class RunOutput {
@@ -75,7 +82,7 @@ export class RunOutput {
     if (this.netRequests) this.addLog('stdout', this.scanner.push(this.netRequests.end()));
     this.addLog('stdout', this.scanner.end());
     this.addLog('stderr', this.stderrEnd.end());
-    return { logs: this.logParts.join(''), logsTruncated: this.cut, frame: this.scanner.frame };
+    return { logs: this.logParts.join(''), logsTruncated: this.cut, frame: this.scanner.frame, skillMs: markedMs(this.stderrEnd.frame) };
   }
 
   private addText(stream: StreamName, text: string): void {
