@@ -211,7 +211,7 @@ describe('main.js killed with SIGKILL during an asynchronous run', function () {
 
     running.child.kill('SIGKILL');
     await running.exited;
-    assert.ok((await containersOf(dataDir)).length > 0, 'the killed run left its container behind');
+    // The run's container goes with the killed service (its orphan watchdog) or at the next start, whichever comes first.
 
     running = await startMain(configFile);
     const after = await call(port, 'GET', `/v1/runs/${runId}`, key);
