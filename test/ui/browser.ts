@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -16,8 +17,11 @@ const axeSource = (require('axe-core') as { source: string }).source;
 export const CHROMIUM_PATH = process.env.TE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** Where the test run's screenshots go (the README shows them). */
-export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'docs');
+/**
+ * Where the test run's screenshots go: docs/, which the README shows, with TE_UPDATE_SCREENSHOTS=1;
+ * otherwise a temporary folder, so a test run leaves the work tree as it found it.
+ */
+export const SCREENSHOT_DIR = process.env.TE_UPDATE_SCREENSHOTS === '1' ? path.join(PROJECT_ROOT, 'docs') : path.join(tmpdir(), 'te-console-screenshots');
 
 export interface ConsoleHarness {
   t: TestService;

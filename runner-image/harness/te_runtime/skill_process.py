@@ -15,7 +15,8 @@ MAX_TRACEBACK_CHARS = 16000
 ZONEINFO_ROOTS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo', '/etc/zoneinfo')
 HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Loaded ahead (in the warm container, before any job): the default allowlist's modules and what the
-# harness itself needs later, so a run pays for none of it.
+# harness itself needs later, so a run pays for none of it. test/engine/allowlist.test.ts checks it
+# holds the service's DEFAULT_ALLOW_IMPORTS.
 PRELOADED = (
     'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions',
     'statistics', 'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect',

@@ -32,7 +32,10 @@ export type Role = KeyConfig['role'];
 /** What the kernel filter in the runner grants beyond its default refusals (SPEC §4). */
 export type Capability = Config['control']['allow_capabilities'][number];
 
-/** Pure modules a skill may import when the admin has not chosen a list (SPEC §4). */
+/**
+ * Pure modules a skill may import when the admin has not chosen a list (SPEC §4). The runner loads
+ * them ahead in a warm container (PRELOADED in te_runtime/skill_process.py; test/engine/allowlist.test.ts).
+ */
 export const DEFAULT_ALLOW_IMPORTS = [
   'json', 'math', 'cmath', 'datetime', 're', 'string', 'textwrap', 'decimal', 'fractions', 'statistics',
   'random', 'itertools', 'functools', 'operator', 'collections', 'heapq', 'bisect', 'copy', 'enum',
