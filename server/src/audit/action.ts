@@ -67,7 +67,7 @@ export class Auditor {
    * written the caller gets 503 `storage_unavailable` instead of the result.
    */
   async action<T extends { outcome: string }>(event: string, call: ActionCall, facts: AuditFacts, work: (handle: ActionHandle) => Promise<T>): Promise<T> {
-    if (!(await this.audit.writable())) throw new StorageUnavailableError('the audit log cannot be written; nothing was done');
+    await this.assertWritable();
     const startedAt = performance.now();
     const actionId = randomUUID();
     let intended = false;
@@ -99,6 +99,11 @@ export class Auditor {
     }
     if (failure !== undefined) throw failure;
     return result as T;
+  }
+
+  /** Throws 503 `storage_unavailable` while the log cannot be written: for work accepted now and audited when it ends. */
+  async assertWritable(): Promise<void> {
+    if (!(await this.audit.writable())) throw new StorageUnavailableError('the audit log cannot be written; nothing was done');
   }
 
   /**

@@ -51,7 +51,7 @@ export interface AsyncRunsDeps {
   dataDir: string;
   runs: RunService;
   admission: Admission;
-  auditor: Pick<Auditor, 'action' | 'refuse'>;
+  auditor: Pick<Auditor, 'action' | 'refuse' | 'assertWritable'>;
   callbacks: CallbackTarget;
   retentionMs: number;
   logger: Logger;
@@ -115,6 +115,8 @@ export class AsyncRuns {
 
   private async accept(request: Contract<'async_run.json'>, call: CallContext): Promise<Contract<'run_accepted.json'>> {
     const { runs, admission } = this.deps;
+    // The run is audited when it ends: a log that cannot be written refuses it now, not after the 202.
+    await this.deps.auditor.assertWritable();
     const { callback_url, ...runRequest } = request;
     if (callback_url !== undefined) await this.deps.callbacks.resolve(callback_url);
     const prepared = await runs.prepare(runRequest);
