@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
-import { createAuditLog, type AuditLog } from '../server/src/audit/index.js';
+import { Auditor, createAuditLog } from '../server/src/audit/index.js';
 import { DEFAULT_ALLOW_IMPORTS, defaultConfig } from '../server/src/config/index.js';
 import { EgressBroker, type EgressConfig } from '../server/src/egress/index.js';
 import { createDockerBackend } from '../server/src/engine/index.js';
@@ -110,9 +110,9 @@ export async function benchEgress(): Promise<BenchEgressResult> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const agent = new Agent({ keepAliveTimeout: 4000 });
   const audit = await createAuditLog({ dataDir: path.join(dir, 'data'), rotateBytes: 64 * 1024 * 1024 });
-  const freeAudit: Pick<AuditLog, 'record'> = { record: async () => undefined };
-  const broker = new EgressBroker({ config: EGRESS, audit });
-  const unsynced = new EgressBroker({ config: EGRESS, audit: freeAudit });
+  const freeAudit = new Auditor({ record: async () => undefined, writable: async () => true, onRecovered: () => undefined });
+  const broker = new EgressBroker({ config: EGRESS, auditor: new Auditor(audit) });
+  const unsynced = new EgressBroker({ config: EGRESS, auditor: freeAudit });
   try {
     const direct = await timed(REQUESTS, async () => {
       const response = await request(`${origin}/item?id=1`, { dispatcher: agent });

@@ -9,9 +9,18 @@ DOCKERD_CONFIG=${TOOL_EXECUTOR_DOCKERD_CONFIG:-/etc/docker/daemon.json}
 DOCKERD_RELOAD_TIMEOUT_S=${TOOL_EXECUTOR_DOCKERD_RELOAD_TIMEOUT_S:-15}
 
 # The runtimes the engine itself lists: what `sandbox.runtime: auto` goes by.
+# A loaded engine can be slow to answer `docker info`: a failed answer is asked again (three times),
+# so only an engine that answers without the runtime is taken to lack it.
 engine_has_runtime() {
-  timeout 20 docker info --format '{{range $name, $_ := .Runtimes}}{{$name}}{{"\n"}}{{end}}' 2>/dev/null \
-    | grep -qx "$1"
+  local runtimes attempt
+  for attempt in 1 2 3; do
+    if runtimes=$(timeout 20 docker info --format '{{range $name, $_ := .Runtimes}}{{$name}}{{"\n"}}{{end}}' 2>/dev/null); then
+      grep -qx "$1" <<<"$runtimes"
+      return
+    fi
+    [ "$attempt" -lt 3 ] && sleep 2
+  done
+  return 1
 }
 
 ensure_gvisor_runtime() {

@@ -93,14 +93,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // Before anything is opened: runsc asked for by name and missing stops the start-up here.
   await settleRuntime(engine, logger);
   metrics.trackSandboxRuntime(() => engine.runtimeInForce());
-  // Metrics count audited events once they are on disk: the two never disagree.
-  const audit = metrics.observeAudit(await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger }));
+  const audit = await createAuditLog({ dataDir: config.data_dir, rotateBytes: config.audit.rotate_bytes, logger });
   const control = await createControlLayer({ cache: options.caches });
   const store = await openSkillStore({ config, contracts, control, policy, logger, memoryCache: options.caches });
-  const auditor = new Auditor(audit);
+  // Every audit line goes through the Auditor; metrics count each once it is on disk: the two never disagree.
+  const auditor = new Auditor(audit, { onRecorded: (event) => metrics.observeEvent(event) });
   const admission = new Admission(() => policy.limits);
   metrics.trackQueue(() => admission.stats);
-  const broker = new EgressBroker({ config: config.egress, audit });
+  const broker = new EgressBroker({ config: config.egress, auditor });
   const runs = new RunService({ store, engine, control, contracts, auditor, policy, admission, broker });
   const model = createOllamaModel({ url: config.generator.url, model: config.generator.model, timeoutMs: config.generator.timeout_ms });
   const reviews = new ReviewService({ store, auditor });
@@ -121,7 +121,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   engine.warmUp();
   // After removeLeftovers: a run the last stop interrupted is recorded failed once its container is gone.
   const asyncRuns = await AsyncRuns.open({
-    dataDir: config.data_dir, runs, admission, audit, logger, retentionMs: config.runs.retention_ms,
+    dataDir: config.data_dir, runs, admission, auditor, logger, retentionMs: config.runs.retention_ms,
     callbacks: new CallbackTarget({
       allowCidrs: config.runs.callback_allow_cidrs, attempts: config.runs.callback_attempts,
       backoffMs: config.runs.callback_backoff_ms, timeoutMs: config.runs.callback_timeout_ms,
@@ -139,7 +139,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     },
     details: () => ({ sandbox_runtime: engine.runtimeInForce() }),
   };
-  const mcp = createMcpEndpoint({ runs, lifecycle, store, audit, contracts, logger, serverVersion: packageVersion() });
+  const mcp = createMcpEndpoint({ runs, lifecycle, store, auditor, contracts, logger, serverVersion: packageVersion() });
   const status = (): Promise<ServiceStatus> => serviceStatus({ engine, admission, limits: () => policy.limits });
   const app = createHttpApp({
     logger,

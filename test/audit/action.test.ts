@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { Auditor, type AuditEntry } from '../../server/src/audit/index.js';
 import { ConflictError } from '../../server/src/errors.js';
 import { reconcileIntents } from '../../server/src/service/reconcile.js';
-import { removeDir, tempDataDir, withLog } from './helpers.js';
+import { AUDIT_FIELDS, removeDir, tempDataDir, withLog } from './helpers.js';
 
 const CALL = { actor: { id: 'ops' }, requestId: 'req-1' };
-const FIELDS = ['actor', 'decision', 'details', 'duration_ms', 'event', 'hash', 'outcome', 'prev_hash', 'request_id', 'seq', 'skill', 'time', 'version'];
 
 describe('one audited action', () => {
   let dataDir: string;
@@ -30,7 +29,7 @@ describe('one audited action', () => {
       }), TypeError);
       const events = (await log.query({ event: 'create' })).reverse();
       assert.deepEqual(events.map((e) => [e.skill, e.outcome]), [['a', 'draft'], ['b', 'conflict'], ['c', 'internal']]);
-      for (const event of events) assert.deepEqual(Object.keys(event).sort(), FIELDS);
+      for (const event of events) assert.deepEqual(Object.keys(event).sort(), AUDIT_FIELDS);
     });
   });
 

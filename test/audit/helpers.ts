@@ -3,7 +3,24 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createAuditLog, type AuditEvent, type AuditLog } from '../../server/src/audit/index.js';
+import assert from 'node:assert/strict';
+import { createAuditLog, MAX_QUERY_LIMIT, type AuditEntry, type AuditEvent, type AuditLog } from '../../server/src/audit/index.js';
+
+/** The fields of every audit line, sorted. */
+export const AUDIT_FIELDS = ['actor', 'decision', 'details', 'duration_ms', 'event', 'hash', 'outcome', 'prev_hash', 'request_id', 'seq', 'skill', 'time', 'version'];
+
+/** Every line one request left (its X-Request-Id), oldest first, among the newest MAX_QUERY_LIMIT. */
+export async function linesOfRequest(audit: Pick<AuditLog, 'query'>, requestId: string): Promise<AuditEntry[]> {
+  return (await audit.query({ limit: MAX_QUERY_LIMIT })).filter((e) => e.request_id === requestId).reverse();
+}
+
+/** The request left exactly one line, with every standard field: that line. */
+export async function oneLineOfRequest(audit: Pick<AuditLog, 'query'>, requestId: string): Promise<AuditEntry> {
+  const lines = await linesOfRequest(audit, requestId);
+  assert.equal(lines.length, 1, `one audit line for request ${requestId}: ${JSON.stringify(lines)}`);
+  assert.deepEqual(Object.keys(lines[0]!).sort(), AUDIT_FIELDS);
+  return lines[0]!;
+}
 
 export async function tempDataDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'audit-test-'));

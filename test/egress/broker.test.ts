@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuditLog, type AuditEntry, type AuditLog } from '../../server/src/audit/index.js';
+import { Auditor, createAuditLog, type AuditEntry, type AuditLog } from '../../server/src/audit/index.js';
 import { EgressBroker, type EgressConfig, type EgressSession, type EgressReply, type EgressRun } from '../../server/src/egress/index.js';
-import { removeDir, tempDataDir } from '../audit/helpers.js';
+import { AUDIT_FIELDS, removeDir, tempDataDir } from '../audit/helpers.js';
 
 interface Seen {
   method: string;
@@ -74,7 +74,7 @@ describe('egress broker', () => {
   });
 
   function broker(config: Partial<EgressConfig> = {}): EgressBroker {
-    const made = new EgressBroker({ config: { allow_cidrs: ['127.0.0.0/8'], secrets: [], ...BUDGETS, ...config }, audit });
+    const made = new EgressBroker({ config: { allow_cidrs: ['127.0.0.0/8'], secrets: [], ...BUDGETS, ...config }, auditor: new Auditor(audit) });
     brokers.push(made);
     // Sessions write their audit lines in the background; egressEvents waits for them as a run does.
     const open = made.session.bind(made);
@@ -97,23 +97,32 @@ describe('egress broker', () => {
     return (await audit.query({ event: 'egress', limit: 1000 })).filter((e) => e.details?.run_id === runId).reverse();
   }
 
+  /** Exactly one line for the run, with the fields every audit line has, its outcome the hop's. */
+  function assertOneStandardLine(events: AuditEntry[], made: EgressRun, outcome: string): AuditEntry {
+    assert.equal(events.length, 1, JSON.stringify(events));
+    const event = events[0]!;
+    assert.deepEqual(Object.keys(event).sort(), AUDIT_FIELDS);
+    assert.deepEqual([event.event, event.actor, event.request_id, event.skill, event.version, event.outcome], ['egress', made.actor, made.requestId, made.skill, made.version, outcome]);
+    assert.equal(typeof event.duration_ms, 'number');
+    return event;
+  }
+
   function refusal(reply: EgressReply): { kind: string; message: string } {
     assert.equal(reply.ok, false, 'the request was expected to be refused');
     return (reply as Extract<EgressReply, { ok: false }>).error;
   }
 
   it('fetches from an approved origin and audits the request without its query', async () => {
-    const session = broker().session(run([allowed.origin]));
+    const made = run([allowed.origin]);
+    const session = broker().session(made);
     const reply = await session.request({ method: 'GET', url: `${allowed.origin}/hello?token=abc` });
     assert.ok(reply.ok);
     assert.equal(reply.status, 200);
     assert.equal(reply.body.toString(), 'hello');
     assert.equal(reply.headers['x-served-by'], 'test');
-    const [event] = await egressEvents('run-1');
-    assert.equal(event?.outcome, 'ok');
-    assert.equal(event?.skill, 'fetcher');
-    assert.deepEqual({ ...event?.details, }, {
-      run_id: 'run-1', method: 'GET', scheme: 'http', host: '127.0.0.1', port: Number(new URL(allowed.origin).port),
+    const event = assertOneStandardLine(await egressEvents(made.runId), made, 'ok');
+    assert.deepEqual({ ...event.details }, {
+      run_id: made.runId, method: 'GET', scheme: 'http', host: '127.0.0.1', port: Number(new URL(allowed.origin).port),
       path: '/hello', status: 200, bytes_out: 0, bytes_in: 5, reason: null,
     });
   });
@@ -124,9 +133,8 @@ describe('egress broker', () => {
     assert.equal(error.kind, 'refused');
     assert.match(error.message, new RegExp(`${other.origin} is not among the origins approved`));
     assert.equal(otherSeen.length, 0);
-    const [event] = await egressEvents(made.runId);
-    assert.equal(event?.outcome, 'refused');
-    assert.match(String(event?.details?.reason), /not among the origins approved/);
+    const event = assertOneStandardLine(await egressEvents(made.runId), made, 'refused');
+    assert.match(String(event.details?.reason), /not among the origins approved/);
   });
 
   it('refuses every request of a skill with no approved origin', async () => {
@@ -253,7 +261,7 @@ describe('egress broker', () => {
   it('refuses every later request of a run once an audit line cannot be written, and the run learns it', async () => {
     const failing = new EgressBroker({
       config: { allow_cidrs: ['127.0.0.0/8'], secrets: [], ...BUDGETS },
-      audit: { record: async () => { throw new Error('disk full'); } },
+      auditor: new Auditor({ record: async () => { throw new Error('disk full'); }, writable: async () => false, onRecovered: () => undefined }),
     });
     brokers.push(failing);
     const session = failing.session(run([allowed.origin]));

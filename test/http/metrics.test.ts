@@ -22,6 +22,7 @@ describe('GET /metrics', () => {
     await t.as('client').post('/v1/skills/run').send({ skill: 'word-count', input: { text: `${SECRET_INPUT} two` } }).expect(200);
     await t.as('client').post('/v1/skills/run').send({ skill: 'word-count', input: { text: SECRET_INPUT } }).expect(200);
     await t.as('client').get('/v1/no-such-route').expect(404);
+    await t.as('client').post('/v1/skills/run').send({ skill: 'word-count' }).expect(400);
     await supertest(t.service.app).get('/v1/skills').set('Authorization', 'Bearer not-a-real-key-123').expect(401);
     const res = await supertest(t.service.app).get('/metrics').expect(200);
     assert.match(res.headers['content-type'] ?? '', /^text\/plain/);
@@ -46,6 +47,8 @@ describe('GET /metrics', () => {
 
   it('counts audited actions, the refusal among them', () => {
     assert.equal(sample(text, 'tool_executor_audit_events_total', 'event="auth.refused",outcome="unauthorized"'), 1);
+    assert.equal(sample(text, 'tool_executor_audit_events_total', 'event="request.refused",outcome="validation_failed"'), 1);
+    assert.equal(sample(text, 'tool_executor_audit_events_total', 'event="run",outcome="succeeded"'), 2);
   });
 
   it('shows the queue and the runs in progress', () => {

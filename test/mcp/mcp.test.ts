@@ -12,6 +12,7 @@ import { MCP_ERROR } from '../../server/src/mcp/index.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { assertNoContainersLeft } from '../helpers/docker.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { oneLineOfRequest } from '../audit/helpers.js';
 
 const PY = {
   raises: 'def run(inp):\n    raise ValueError("no luck: " + inp["why"])\n',
@@ -134,11 +135,17 @@ describe('MCP endpoint (/mcp, Streamable HTTP)', function () {
       assert.match(error.message, /needs the admin role/);
       return true;
     });
-    const refused = await t.as('admin').get('/v1/audit?event=auth.refused');
-    assert.equal(refused.body.events[0].details.tool, 'promote_skill');
+    // One line for the refused call (its request id is the tool call's own), with every standard field.
+    const refused = (await t.service.audit.query({ event: 'auth.refused' })).filter((e) => e.details?.tool === 'promote_skill');
+    assert.equal(refused.length, 1, JSON.stringify(refused));
+    const refusal = await oneLineOfRequest(t.service.audit, refused[0]!.request_id!);
+    assert.deepEqual([refusal.actor, refusal.outcome, refusal.details?.method], ['client-key', 'forbidden', 'tools/call']);
     const admin = await connect('admin');
     const result = await admin.callTool({ name: 'promote_skill', arguments: { name: 'drafted', version: '1.0.0' } }) as CallToolResult;
     assert.equal((result.structuredContent as { skill: { status: string } }).skill.status, 'active');
+    const promoted = (await t.service.audit.query({ event: 'promote', skill: 'drafted' }));
+    assert.equal(promoted.length, 1, JSON.stringify(promoted));
+    assert.deepEqual([promoted[0]!.actor, promoted[0]!.outcome], ['admin-key', 'active']);
   });
 
   it('turns admission 429 into an MCP error that says when to retry', async function () {

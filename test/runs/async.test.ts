@@ -15,6 +15,7 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { assertNoContainersLeft, containersOf } from '../helpers/docker.js';
 import { call, startMain, type Running } from '../helpers/main-process.js';
 import { contracts, quietLogger, startTestService, type TestService } from '../helpers/service.js';
+import { AUDIT_FIELDS, oneLineOfRequest } from '../audit/helpers.js';
 
 const SLEEPER = 'import time\n\ndef run(inp):\n    time.sleep(inp["seconds"])\n    return {"slept": inp["seconds"]}\n';
 
@@ -59,11 +60,12 @@ describe('asynchronous runs (POST /v1/runs, GET /v1/runs/{id})', function () {
     assert.equal(done.run_id, accepted.body.run_id);
     assert.equal(done.status, 'succeeded');
     assert.deepEqual(done.result, { words: 3 });
-    const audited = await t.as('admin').get('/v1/audit?event=run&skill=word-count&limit=5');
-    assert.ok(audited.body.events.some((e: { details: { run_id: string } }) => e.details.run_id === done.run_id));
+    // The submitting request's one line: the run's, written when it ended.
+    const line = await oneLineOfRequest(t.service.audit, accepted.headers['x-request-id']!);
+    assert.deepEqual([line.event, line.actor, line.skill, line.outcome, line.details?.run_id], ['run', 'client-key', 'word-count', 'succeeded', done.run_id]);
   });
 
-  it('answers the checks of a run at once, and records nothing for them', async () => {
+  it('answers the checks of a run at once, records no run for them, and audits each as one line with its code', async () => {
     const recordedBefore = await readdir(path.join(t.dataDir, 'runs'));
     const unknown = await t.as('client').post('/v1/runs').send({ skill: 'no-such-skill', input: {} });
     assert.equal(unknown.status, 404);
@@ -77,6 +79,13 @@ describe('asynchronous runs (POST /v1/runs, GET /v1/runs/{id})', function () {
     const metadata = await t.as('client').post('/v1/runs').send({ skill: 'word-count', input: { text: 'x' }, callback_url: 'http://169.254.169.254/latest' });
     assert.equal(metadata.status, 400);
     assert.deepEqual(await readdir(path.join(t.dataDir, 'runs')), recordedBefore);
+    // The run's own checks are run events; a body that breaks async_run.json (no skill) is the router's refusal.
+    const expected = [[unknown, 'run', 'not_found'], [badInput, 'run', 'validation_failed'], [byIntent, 'request.refused', 'validation_failed'],
+      [loopback, 'run', 'validation_failed'], [metadata, 'run', 'validation_failed']] as const;
+    for (const [res, event, outcome] of expected) {
+      const line = await oneLineOfRequest(t.service.audit, res.headers['x-request-id']!);
+      assert.deepEqual([line.event, line.actor, line.outcome], [event, 'client-key', outcome]);
+    }
   });
 
   it("shows a run to its own key and to admins only", async () => {
@@ -202,7 +211,8 @@ describe('main.js killed with SIGKILL during an asynchronous run', function () {
 
     running.child.kill('SIGKILL');
     await running.exited;
-    assert.ok((await containersOf(dataDir)).length > 0, 'the killed run left its container behind');
+    // The orphan watchdog beside main.js removes the killed run's container (docs/reliability.md).
+    await until('the killed run\'s container to be removed', async () => ((await containersOf(dataDir)).length === 0 ? true : undefined), 10_000);
 
     running = await startMain(configFile);
     const after = await call(port, 'GET', `/v1/runs/${runId}`, key);
@@ -213,6 +223,9 @@ describe('main.js killed with SIGKILL during an asynchronous run', function () {
     assert.match(body.error?.message ?? '', /the service stopped \(a crash or a restart\) while this run was running; it did not finish/);
     assert.deepEqual(await containersOf(dataDir), []);
     const audit = await call(port, 'GET', '/v1/audit?event=run', key);
-    assert.ok((audit.body as { events: Array<{ details: { run_id: string; error?: string } }> }).events.some((e) => e.details.run_id === runId && e.details.error === 'ServiceRestarted'));
+    const lines = (audit.body as { events: Array<{ actor: string; outcome: string; details: { run_id?: string; error?: string } }> }).events.filter((e) => e.details.run_id === runId);
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.deepEqual(Object.keys(lines[0]!).sort(), AUDIT_FIELDS);
+    assert.deepEqual([lines[0]!.actor, lines[0]!.outcome, lines[0]!.details.error], ['ops', 'failed', 'ServiceRestarted']);
   });
 });

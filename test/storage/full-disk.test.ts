@@ -46,6 +46,7 @@ describe('a full disk under data_dir (tmpfs)', function () {
       assert.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After in seconds');
     }
     assertError(await service.as('client').post('/v1/skills/run').send(WORDS), 'storage_unavailable');
+    assertError(await service.as('client').post('/v1/runs').send(WORDS), 'storage_unavailable');
     assertError(await service.as('admin').put('/v1/admin/limits').send(service.service.config.limits), 'storage_unavailable');
     const notReady = await supertest(service.service.app).get('/readyz');
     assert.equal(notReady.status, 503);

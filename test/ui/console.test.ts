@@ -271,10 +271,20 @@ describe('admin console (/ui) in Chromium against the real service', function ()
     await admin.getByText(`defaults.timeout_ms is above max.timeout_ms`).waitFor();
     assert.deepEqual((await h.t.as('admin').get('/v1/admin/limits')).body, before);
 
+    // Below limit_policy.json's minimum: refused here too.
+    const queueTimeout = admin.getByLabel('queue_timeout_ms');
+    assert.equal(await queueTimeout.inputValue(), String(before.queue_timeout_ms));
+    await queueTimeout.fill('0');
+    await admin.getByRole('button', { name: 'Save limits' }).click();
+    await admin.getByText('queue_timeout_ms must be at least 1').waitFor();
+    await queueTimeout.fill(String(before.queue_timeout_ms));
+
     await defaultTimeout.fill('12345');
     await admin.getByRole('button', { name: 'Save limits' }).click();
     await admin.getByText('Saved.').waitFor();
-    assert.equal((await h.t.as('admin').get('/v1/admin/limits')).body.defaults.timeout_ms, 12345);
+    // The rest of the policy is kept as it was, queue_timeout_ms (optional in the contract) included.
+    assert.deepEqual((await h.t.as('admin').get('/v1/admin/limits')).body, { ...before, defaults: { ...before.defaults, timeout_ms: 12345 } });
+    assert.equal(typeof before.queue_timeout_ms, 'number');
 
     await admin.getByRole('link', { name: 'audit log' }).click();
     const row = admin.locator('tr[data-event="limits.update"]').first();

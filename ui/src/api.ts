@@ -1,6 +1,6 @@
 // The console's only way to the service: the public HTTP API with the signed-in key. The key lives in
 // sessionStorage (gone when the tab closes), never in localStorage or a cookie.
-import type { Role } from './types';
+import type { ErrorAnswer, KeyIdentity, RunEvent, RunRequest } from './types';
 
 const KEY_STORAGE = 'tool-executor.key';
 
@@ -30,7 +30,8 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 
 async function failure(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
+    // Partial: a proxy in front of the service may answer with other JSON.
+    const body = (await res.json()) as Partial<ErrorAnswer>;
     if (body.error) return new ApiError(res.status, body.error.code, body.error.message, body.error.details);
   } catch {
     // not the JSON error shape: fall through to the status line
@@ -60,19 +61,12 @@ export function query(params: Record<string, string | number | undefined>): stri
   return text ? `?${text}` : '';
 }
 
-export async function whoAmI(): Promise<{ id: string; role: Role }> {
+export async function whoAmI(): Promise<KeyIdentity> {
   return get('/v1/me');
 }
 
-export interface StreamLine {
-  type: 'log' | 'result' | 'error';
-  stream?: 'stdout' | 'stderr';
-  data?: string;
-  [field: string]: unknown;
-}
-
 /** POST /v1/skills/run as NDJSON: each line is handed over as it arrives. */
-export async function runStreaming(body: unknown, onLine: (line: StreamLine) => void): Promise<void> {
+export async function runStreaming(body: RunRequest, onLine: (line: RunEvent) => void): Promise<void> {
   const res = await fetch('/v1/skills/run', {
     method: 'POST',
     headers: headers({ 'Content-Type': 'application/json', Accept: 'application/x-ndjson' }),
@@ -89,9 +83,9 @@ export async function runStreaming(body: unknown, onLine: (line: StreamLine) => 
     while ((newline = pending.indexOf('\n')) >= 0) {
       const text = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
-      if (text.trim()) onLine(JSON.parse(text) as StreamLine);
+      if (text.trim()) onLine(JSON.parse(text) as RunEvent);
     }
     if (done) break;
   }
-  if (pending.trim()) onLine(JSON.parse(pending) as StreamLine);
+  if (pending.trim()) onLine(JSON.parse(pending) as RunEvent);
 }

@@ -10,12 +10,10 @@ import { OverviewPage } from './pages/overview';
 import { ReviewsPage } from './pages/reviews';
 import { SkillPage, SkillsPage } from './pages/skills';
 import { href, navigate, useRoute } from './route';
-import type { Role } from './types';
+import type { KeyIdentity, Role } from './types';
 
-interface Session {
-  id: string;
-  role: Role;
-}
+/** The signed-in key, as GET /v1/me names it. */
+type Session = KeyIdentity;
 
 const PAGES: Array<{ page: string; title: string; admin: boolean }> = [
   { page: 'overview', title: 'Overview', admin: true },

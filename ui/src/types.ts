@@ -1,126 +1,50 @@
-// The API's shapes as the console reads them (README, contracts/ and GET /openapi.json say them in full).
+// The API's shapes as the console reads them: the types generated from contracts/ (npm run
+// contract-types), so the console and the service cannot disagree. A type-only import: esbuild
+// erases it, and the console's bundle holds nothing of the server.
+import type { components } from '../../server/src/contracts/types.gen';
 
-export type Role = 'client' | 'author' | 'admin';
-export type SkillStatus = 'draft' | 'pending_review' | 'active' | 'blocked';
+type Schemas = components['schemas'];
 
-export interface Finding {
-  rule: string;
-  severity: 'info' | 'warning' | 'escalate' | 'block';
-  message: string;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-}
+/** GET /v1/me */
+export type KeyIdentity = Schemas['key_identity'];
+export type Role = KeyIdentity['role'];
 
-export interface Review {
-  decision: 'APPROVE' | 'WARN' | 'ESCALATE' | 'BLOCK';
-  findings: Finding[];
-}
+export type Finding = Schemas['skill_review_finding'];
+export type Review = Schemas['skill_review'];
 
-export interface ReviewDecision {
-  verdict: 'approve' | 'reject';
-  reason: string | null;
-  actor: string | null;
-  decided_at: string;
-}
+/** Resource limits with every field given, as in the limit policy. */
+export type Limits = Schemas['limit_policy_full_limits'];
+/** GET and PUT /v1/admin/limits */
+export type LimitPolicy = Schemas['limit_policy'];
 
-export interface Limits {
-  timeout_ms: number;
-  memory_mb: number;
-  cpus: number;
-  pids: number;
-  output_bytes: number;
-}
+/** GET /v1/skills */
+export type SkillList = Schemas['skill_list'];
+export type SkillSummary = Schemas['skill_view'];
+/** GET /v1/skills/{name} */
+export type SkillDetail = Schemas['skill_detail'];
+export type SkillVersion = SkillDetail['versions'][number];
+/** A skill's input_schema: an author's JSON Schema, which the contract says is an object and no more. */
+export type InputSchema = Schemas['manifest_input_schema'];
 
-export interface LimitPolicy {
-  defaults: Limits;
-  max: Limits;
-  concurrency: number;
-  queue: number;
-}
+/** GET /v1/reviews */
+export type PendingReviews = Schemas['pending_reviews'];
+export type PendingReview = PendingReviews['reviews'][number];
+/** POST /v1/reviews/{id}/approve and /reject: the body, and the answer. */
+export type ReviewDecision = Schemas['review_decision'];
+export type ReviewOutcome = Schemas['review_outcome'];
 
-export interface SkillSummary {
-  name: string;
-  version: string;
-  status: SkillStatus;
-  description: string;
-  tags: string[];
-  origin: string;
-  digest: string;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  review_decision?: ReviewDecision;
-  /** The network origins an admin approved (exactly the manifest's list then). */
-  approved_network?: string[];
-}
+/** GET /v1/audit */
+export type AuditEvents = Schemas['audit_events'];
+export type AuditEntry = Schemas['audit_events_event'];
+/** GET /v1/audit/verify */
+export type ChainReport = Schemas['audit_verification'];
 
-export interface SkillVersion extends SkillSummary {
-  runtime?: string;
-  entrypoint?: string;
-  handler?: string;
-  input_schema?: JsonSchema;
-  output_schema?: JsonSchema;
-  limits?: Partial<Limits>;
-  permissions?: Record<string, unknown>;
-  review: Review;
-  files: Record<string, string>;
-}
+/** GET /v1/admin/status */
+export type ServiceStatus = Schemas['service_status'];
 
-export interface SkillDetail {
-  name: string;
-  versions: SkillVersion[];
-}
-
-export interface PendingReview {
-  id: string;
-  skill: { name: string; version: string; description: string; origin: string };
-  review: Review;
-  /** The origins the skill asks to reach: approving grants exactly these. */
-  network: string[];
-  created_at: string;
-  created_by: string | null;
-}
-
-export interface AuditEntry {
-  time: string;
-  seq: number;
-  event: string;
-  actor: string | null;
-  request_id: string | null;
-  skill?: string | null;
-  version?: string | null;
-  decision?: string | null;
-  outcome: string;
-  duration_ms?: number | null;
-  details?: Record<string, unknown>;
-}
-
-export interface ChainReport {
-  ok: boolean;
-  entries: number;
-  files: string[];
-  head: { seq: number; hash: string } | null;
-  torn_tail: { file: string; line: number; bytes: number } | null;
-  failure: { file: string; line: number; kind: string; message: string } | null;
-}
-
-export interface ServiceStatus {
-  engine: { reachable: boolean; image_present: boolean | null; runtime: 'runc' | 'runsc' | null; image: string };
-  pool: { size: number; ready: number; starting: number } | null;
-  queue: { running: number; waiting: number; concurrency: number; queue: number };
-}
-
-export interface JsonSchema {
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  enum?: unknown[];
-  description?: string;
-  title?: string;
-  default?: unknown;
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  [keyword: string]: unknown;
-}
+/** Every error answer. */
+export type ErrorAnswer = Schemas['error'];
+/** POST /v1/skills/run body. */
+export type RunRequest = Schemas['run_skill'];
+/** One line of a streamed run (application/x-ndjson). */
+export type RunEvent = Schemas['run_event'];

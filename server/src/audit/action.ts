@@ -46,11 +46,18 @@ function asStorageError(error: unknown): unknown {
   return error;
 }
 
+export interface AuditorOptions {
+  /** Told about every line once it is on disk (the metrics count what the log holds). */
+  onRecorded?: (event: AuditEvent) => void;
+}
+
 export class Auditor {
   /** Outcomes of committed changes whose line could not be written: written once the log recovers. */
   private readonly unwritten: AuditEvent[] = [];
+  private readonly onRecorded: (event: AuditEvent) => void;
 
-  constructor(private readonly audit: Pick<AuditLog, 'record' | 'writable' | 'onRecovered'>) {
+  constructor(private readonly audit: Pick<AuditLog, 'record' | 'writable' | 'onRecovered'>, options: AuditorOptions = {}) {
+    this.onRecorded = options.onRecorded ?? (() => undefined);
     audit.onRecovered(() => void this.writeUnwritten());
   }
 
@@ -60,7 +67,7 @@ export class Auditor {
    * written the caller gets 503 `storage_unavailable` instead of the result.
    */
   async action<T extends { outcome: string }>(event: string, call: ActionCall, facts: AuditFacts, work: (handle: ActionHandle) => Promise<T>): Promise<T> {
-    if (!(await this.audit.writable())) throw new StorageUnavailableError('the audit log cannot be written; nothing was done');
+    await this.assertWritable();
     const startedAt = performance.now();
     const actionId = randomUUID();
     let intended = false;
@@ -68,7 +75,7 @@ export class Auditor {
       facts,
       intend: async (targets) => {
         // `<event>.intent`: a filter on the event finds one line per action, its outcome.
-        await this.audit.record({ ...this.line(`${event}.intent`, call, facts, INTENT_OUTCOME, startedAt), details: { ...facts.details, action_id: actionId, targets } });
+        await this.write({ ...this.line(`${event}.intent`, call, facts, INTENT_OUTCOME, startedAt), details: { ...facts.details, action_id: actionId, targets } });
         intended = true;
       },
     };
@@ -85,7 +92,7 @@ export class Auditor {
     const line = this.line(event, call, facts, outcome, startedAt);
     if (intended) line.details = { ...line.details, action_id: actionId };
     try {
-      await this.audit.record(line);
+      await this.write(line);
     } catch (error) {
       if (intended) this.unwritten.push(line);
       throw error instanceof AppError ? error : new StorageUnavailableError(`the audit log could not be written: ${String(error)}`);
@@ -94,14 +101,37 @@ export class Auditor {
     return result as T;
   }
 
-  /** A refusal found before any work (an intent that matches nothing, a bad key): one event, then the error. */
-  refuse(event: string, call: ActionCall, facts: AuditFacts, error: AppError): Promise<never> {
+  /** Throws 503 `storage_unavailable` while the log cannot be written: for work accepted now and audited when it ends. */
+  async assertWritable(): Promise<void> {
+    if (!(await this.audit.writable())) throw new StorageUnavailableError('the audit log cannot be written; nothing was done');
+  }
+
+  /**
+   * A refusal found before any work (an intent that matches nothing, a bad key, a body that breaks
+   * its contract): one event with the error's code (`internal` for a bug), then the error.
+   */
+  refuse(event: string, call: ActionCall, facts: AuditFacts, error: unknown): Promise<never> {
     return this.action(event, call, facts, () => Promise.reject(error));
+  }
+
+  /**
+   * An action that ran elsewhere and is over: its one line, with the same fields, the outcome its
+   * caller read and the duration from `startedAt` (performance.now()). For the network broker's
+   * hops, whose lines are not awaited on the request's path: the caller fails closed itself on the
+   * returned promise (no `writable()` probe, no action id, nothing kept for a late write).
+   */
+  ended(event: string, call: ActionCall, facts: AuditFacts, outcome: string, startedAt: number): Promise<void> {
+    return this.write(this.line(event, call, facts, outcome, startedAt));
   }
 
   /** Records an event that is not a caller's action (start-up reconciliation, repairs). */
   note(event: AuditEvent): Promise<void> {
-    return this.audit.record(event);
+    return this.write(event);
+  }
+
+  private async write(event: AuditEvent): Promise<void> {
+    await this.audit.record(event);
+    this.onRecorded(event);
   }
 
   private line(event: string, call: ActionCall, facts: AuditFacts, outcome: string, startedAt: number): AuditEvent {
@@ -122,7 +152,7 @@ export class Auditor {
     while (this.unwritten.length > 0) {
       const line = this.unwritten[0]!;
       try {
-        await this.audit.record({ ...line, details: { ...line.details, written_late: true } });
+        await this.write({ ...line, details: { ...line.details, written_late: true } });
       } catch {
         return; // still down: the next recovery tries again
       }

@@ -9,7 +9,7 @@ import { fsyncDir } from '../durable/index.js';
 import { AuditFileWriter } from './writer.js';
 
 export type { AuditEntry, AuditEvent, AuditLog, AuditQuery } from './types.js';
-export { Auditor, INTENT_OUTCOME, type ActionCall, type ActionHandle, type AuditFacts, type ChangeTarget } from './action.js';
+export { Auditor, INTENT_OUTCOME, type ActionCall, type ActionHandle, type AuditFacts, type AuditorOptions, type ChangeTarget } from './action.js';
 export type { OpsLogger } from './log.js';
 export { AuditLockedError } from './lock.js';
 export { AuditLogDamagedError } from './writer.js';

@@ -20,7 +20,7 @@ export type SchemaId = `${keyof Schemas & string}.json`;
 export type Contract<Id extends SchemaId> = Schemas[Id extends `${infer Name}.json` ? Name & keyof Schemas : never];
 
 export interface Contracts {
-  /** Throws ValidationError (400) with the ajv errors in `details.errors` when `value` does not match; else `value`, typed by its schema. */
+  /** Throws ContractViolation (400 validation_failed) with the ajv errors in `details.errors` when `value` does not match; else `value`, typed by its schema. */
   assert<Id extends SchemaId>(schemaId: Id, value: unknown, what?: string): Contract<Id>;
   /**
    * Compiles an author's schema (a skill's input_schema or output_schema, named by `field`) under the
@@ -36,6 +36,17 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): Array<
     path: e.instancePath || '/',
     message: `${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
   }));
+}
+
+/**
+ * A value that breaks one of our contracts: 400, and (for the audit line) where in the schema it
+ * broke: each error's schema path, which ends with its keyword (`#/properties/name/type`) and holds
+ * nothing of the value.
+ */
+export class ContractViolation extends ValidationError {
+  constructor(message: string, details: Record<string, unknown>, readonly schemaPaths: string[]) {
+    super(message, details);
+  }
 }
 
 /**
@@ -86,7 +97,8 @@ export function loadContracts(dir: string = CONTRACTS_DIR, { compileAll = true }
     assert<Id extends SchemaId>(schemaId: Id, value: unknown, what = 'request body'): Contract<Id> {
       const validate = validator(schemaId);
       if (!validate(value)) {
-        throw new ValidationError(`${what} does not match ${schemaId}`, { errors: describeErrors(validate.errors) });
+        const schemaPaths = (validate.errors ?? []).map((e) => e.schemaPath ?? `#/${e.keyword}`);
+        throw new ContractViolation(`${what} does not match ${schemaId}`, { errors: describeErrors(validate.errors) }, schemaPaths);
       }
       // ajv has just checked `value` against the schema this type was generated from.
       return value as Contract<Id>;

@@ -5,7 +5,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, request as undiciRequest } from 'undici';
-import type { AuditLog } from '../audit/index.js';
+import type { ActionCall, Auditor } from '../audit/index.js';
 import { AddressPolicy, isAddressLiteral } from './addresses.js';
 import { originMatches, originText, parseOrigins, targetOf, type OriginPattern, type Target } from './origins.js';
 import { EgressFailure, type EgressConfig, type EgressReply, type EgressRequest, type EgressRun } from './types.js';
@@ -25,7 +25,7 @@ export class EgressBroker {
   /** One pool for every run: keep-alive connections are per origin, to addresses already checked. */
   private readonly agent: Agent;
 
-  constructor(private readonly deps: { config: EgressConfig; audit: Pick<AuditLog, 'record'> }) {
+  constructor(private readonly deps: { config: EgressConfig; auditor: Pick<Auditor, 'ended'> }) {
     this.addresses = new AddressPolicy(deps.config.allow_cidrs);
     this.secrets = deps.config.secrets.map((s) => ({ origin: parseOrigins([s.origin])[0] as OriginPattern, header: s.header.toLowerCase(), value: s.value }));
     this.agent = new Agent({ connect: { lookup: this.checkedLookup() }, keepAliveTimeout: 4000 });
@@ -52,7 +52,7 @@ export class EgressBroker {
     const shared: SessionContext = {
       agent: this.agent,
       addresses: this.addresses,
-      audit: this.deps.audit,
+      auditor: this.deps.auditor,
       config: this.deps.config,
       secretHeaders: (target) => Object.fromEntries(this.secrets.filter((s) => originMatches(s.origin, target)).map((s) => [s.header, s.value])),
     };
@@ -64,11 +64,11 @@ export class EgressBroker {
   }
 }
 
-/** What every session shares: the connection pool, the address policy, the audit log, the config. */
+/** What every session shares: the connection pool, the address policy, the auditor, the config. */
 interface SessionContext {
   agent: Agent;
   addresses: AddressPolicy;
-  audit: Pick<AuditLog, 'record'>;
+  auditor: Pick<Auditor, 'ended'>;
   config: EgressConfig;
   /** The `egress.secrets` headers for a destination. */
   secretHeaders(target: Target): Record<string, string>;
@@ -107,8 +107,12 @@ export class EgressSession {
   /** Aborted when the run ends: a request still under way (the container was killed) stops. */
   private readonly runEnded = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The run's caller, as each hop's audit line names it. */
+  private readonly call: ActionCall;
 
-  constructor(private readonly shared: SessionContext, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {}
+  constructor(private readonly shared: SessionContext, private readonly run: EgressRun, private readonly origins: OriginPattern[]) {
+    this.call = { actor: run.actor === null ? null : { id: run.actor }, requestId: run.requestId };
+  }
 
   /** Answers a request of the skill: the final response, or the reason it was not made. Never throws. */
   async request(request: EgressRequest): Promise<EgressReply> {
@@ -276,20 +280,17 @@ export class EgressSession {
   }
 
   /**
-   * One audit line per hop, not awaited here: the skill gets its answer without waiting for the
-   * disk, and the run's response waits for every line (`close`). A line that cannot be written
-   * stops every later request of the run (fail closed).
+   * One audit line per hop (event `egress`, outcome `ok` or the failure's kind: `refused`, `budget`,
+   * `invalid`, `timeout`, `connection`), through the Auditor like every line, but as an action
+   * already `ended`: not awaited here, so the skill gets its answer without waiting for the disk,
+   * and the run's response waits for every line (`close`). A line that cannot be written stops
+   * every later request of the run (fail closed).
    */
   private audit(record: HopRecord, outcome: string, reason: string | null): void {
     const target = record.url ? targetOf(record.url) : null;
-    const written = this.shared.audit.record({
-      event: 'egress',
-      actor: this.run.actor,
-      request_id: this.run.requestId,
+    const written = this.shared.auditor.ended('egress', this.call, {
       skill: this.run.skill,
       version: this.run.version,
-      outcome,
-      duration_ms: Math.round(performance.now() - record.startedAt),
       details: {
         run_id: this.run.runId,
         method: record.method,
@@ -302,7 +303,7 @@ export class EgressSession {
         bytes_in: record.bytesIn,
         reason,
       },
-    });
+    }, outcome, record.startedAt);
     this.auditing.push(written.catch((error: unknown) => {
       this.auditFailure ??= error;
     }));

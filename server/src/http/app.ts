@@ -9,6 +9,7 @@ import type { Auditor } from '../audit/index.js';
 import type { ResponseSample } from '../metrics/index.js';
 import { API_ROUTES, routeMatcher, type ApiRoute } from './api.js';
 import { auditRefusals } from './authenticate.js';
+import { auditInputRefusals } from './refusals.js';
 import { bodyParsers } from './body.js';
 import { context } from './context.js';
 import { renderError, unknownRoute, wrongMethod } from './errors.js';
@@ -23,7 +24,7 @@ export interface HttpAppOptions {
   publicPaths: readonly string[];
   /** Routers mounted in order (each checks its own roles). */
   routers: Router[];
-  /** Where refused requests are recorded (event auth.refused); test apps may leave it out. */
+  /** Where refused requests are recorded (events auth.refused, request.refused); test apps may leave it out. */
   auditor?: Auditor;
   /** Told about every answered request (its route template, never its path or caller). */
   onResponse?: (sample: ResponseSample) => void;
@@ -38,6 +39,7 @@ const assignRequestId: RequestHandler = (_req, res, next) => {
   ctx.requestId = randomUUID();
   ctx.actor = null;
   ctx.startedAt = performance.now();
+  ctx.handlerStarted = false;
   res.setHeader('X-Request-Id', ctx.requestId);
   // Answers carry audit events, policies and run results: no cache may keep them.
   res.setHeader('Cache-Control', 'no-store');
@@ -89,7 +91,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.use(bodyParsers({ limitBytes: options.bodyLimitBytes, match }));
   for (const router of options.routers) app.use(router);
   app.use(unknownRoute);
-  if (options.auditor) app.use(auditRefusals(options.auditor));
+  if (options.auditor) app.use(auditRefusals(options.auditor), auditInputRefusals(options.auditor, match));
   app.use(renderError(options.logger));
   return app;
 }

@@ -6,6 +6,8 @@ export interface RequestContext {
   requestId: string;
   actor: Actor | null;
   startedAt: number;
+  /** Set once the route's handler starts: from then on its use case audits what happens. */
+  handlerStarted: boolean;
 }
 
 export function context(res: Response): RequestContext {

@@ -38,10 +38,15 @@ function fromFrameworkError(thrown: unknown): AppError | undefined {
   return new ValidationError('the request could not be read');
 }
 
+/** The SPEC error a thrown value stands for: itself, a framework's 4xx translated, or undefined for a bug. */
+export function knownError(thrown: unknown): AppError | undefined {
+  return thrown instanceof AppError ? thrown : fromFrameworkError(thrown);
+}
+
 export function renderError(logger: Logger): ErrorRequestHandler {
   return (thrown: unknown, req, res, _next) => {
     const requestId = context(res).requestId;
-    const known = thrown instanceof AppError ? thrown : fromFrameworkError(thrown);
+    const known = knownError(thrown);
     const error = known ?? new AppError('internal', 'internal error; the request id finds it in the service log');
     if (!known) logger.error('unhandled error', { request_id: requestId, method: req.method, path: req.path, error: thrown instanceof Error ? thrown.stack : String(thrown) });
     const body = { error: { code: error.code, message: error.message, details: error.details, request_id: requestId } };

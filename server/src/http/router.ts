@@ -1,7 +1,8 @@
 // Builds the express router from the route table: each declared route is mounted at its path and
 // method, behind the role check its `access` names, with its body and query validated against the
-// contracts it declares, before its handler runs. Handlers are typed from the same declaration:
-// their input by the request contracts, their answer by the response contracts.
+// contracts it declares, before its handler runs (a refusal there is audited: refusals.ts).
+// Handlers are typed from the same declaration: their input by the request contracts, their answer
+// by the response contracts.
 import express, { Router, type Request, type Response } from 'express';
 import type { Contract, Contracts, SchemaId } from '../contracts/index.js';
 import type { CallContext } from '../service/index.js';
@@ -73,9 +74,13 @@ export function createApiRouter(routes: readonly ApiRoute[], handlers: Partial<R
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     router[method](expressPath(route.path), ...guard, ...raw, async (req: Request, res: Response) => {
       const ctx = context(res);
+      const body = readBody(route, req, options.contracts);
+      const query = route.query ? options.contracts.assert(route.query as SchemaId, typedQuery(req.query, options.contracts.schemas.get(route.query)), 'query') : undefined;
+      // A refusal before this line is the router's (audited as request.refused); after it, the use case's.
+      ctx.handlerStarted = true;
       const answer = await handler({
-        body: readBody(route, req, options.contracts) as never,
-        query: (route.query ? options.contracts.assert(route.query as SchemaId, typedQuery(req.query, options.contracts.schemas.get(route.query)), 'query') : undefined) as never,
+        body: body as never,
+        query: query as never,
         params: req.params as Record<string, string>,
         call: { actor: ctx.actor, requestId: ctx.requestId },
         req,

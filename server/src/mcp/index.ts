@@ -11,10 +11,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'winston';
-import type { AuditLog } from '../audit/index.js';
+import type { Auditor } from '../audit/index.js';
 import { hasRole, type Actor } from '../auth/index.js';
 import type { Contracts } from '../contracts/index.js';
-import { AppError } from '../errors.js';
+import { AppError, ForbiddenError } from '../errors.js';
 import { context } from '../http/index.js';
 import type { CallContext, LifecycleService, RunService } from '../service/index.js';
 import type { SkillStore } from '../store/index.js';
@@ -39,7 +39,7 @@ export interface McpDeps {
   runs: RunService;
   lifecycle: LifecycleService;
   store: SkillStore;
-  audit: Pick<AuditLog, 'record'>;
+  auditor: Pick<Auditor, 'refuse'>;
   contracts: Contracts;
   logger: Logger;
   serverVersion: string;
@@ -101,12 +101,14 @@ export function createMcpEndpoint(deps: McpDeps): McpEndpoint {
     }
   }
 
+  /** An admin tool asked for by a lower role: audited as the REST API's 403 is (auth.refused, forbidden). */
   async function refuse(actor: Actor, tool: string, requestId: string): Promise<never> {
-    await deps.audit.record({
-      event: 'auth.refused', actor: actor.id, request_id: requestId, outcome: 'forbidden',
-      details: { reason: `role ${actor.role} is too low`, method: 'tools/call', path: MCP_PATH, tool },
+    const details = { reason: `role ${actor.role} is too low`, method: 'tools/call', path: MCP_PATH, tool };
+    const forbidden = new ForbiddenError(`${tool} needs the admin role; key ${actor.id} is ${actor.role}`);
+    await deps.auditor.refuse('auth.refused', { actor, requestId }, { details }, forbidden).catch((error: unknown) => {
+      if (error !== forbidden) throw error;
     });
-    throw new McpError(MCP_ERROR.forbidden, `forbidden: ${tool} needs the admin role; key ${actor.id} is ${actor.role}`, { code: 'forbidden', required: 'admin' });
+    throw new McpError(MCP_ERROR.forbidden, `forbidden: ${forbidden.message}`, { code: 'forbidden', required: 'admin' });
   }
 
   async function callAdminTool(tool: string, args: Record<string, unknown>, call: CallContext & { actor: Actor }): Promise<CallToolResult> {

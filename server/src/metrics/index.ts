@@ -1,9 +1,10 @@
 // Prometheus metrics of one service instance, in a registry of its own (two services in one process,
-// as in tests, do not share counters). Run figures come from the audit events the run service
-// records, so the metrics count exactly what the audit log holds. Labels are route templates,
-// methods, statuses and event names: never a path, a key, a skill's input or output.
+// as in tests, do not share counters). Run figures come from the audit events the Auditor writes
+// (every line of the service goes through it), so the metrics count exactly what the audit log
+// holds. Labels are route templates, methods, statuses and event names: never a path, a key, a
+// skill's input or output.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditEvent, AuditLog } from '../audit/index.js';
+import type { AuditEvent } from '../audit/index.js';
 
 export interface QueueStats {
   running: number;
@@ -80,7 +81,8 @@ export class ServiceMetrics {
     this.httpDuration.observe({ method: sample.method, route: sample.route }, sample.durationMs / 1000);
   }
 
-  private observeEvent(event: AuditEvent): void {
+  /** Counts an audited event once it is on disk (the Auditor's `onRecorded`). */
+  observeEvent(event: AuditEvent): void {
     this.auditEvents.inc({ event: event.event, outcome: event.outcome });
     if (event.event === 'egress') this.egressRequests.inc({ outcome: event.outcome });
     // Refused runs are run events too (with their error code); only those that reached a sandbox have a run id.
@@ -88,22 +90,6 @@ export class ServiceMetrics {
     if (event.event !== 'run' || event.details?.run_id === undefined) return;
     this.runs.inc({ status: event.outcome });
     if (typeof runDurationMs === 'number') this.runDuration.observe({ status: event.outcome }, runDurationMs / 1000);
-  }
-
-  /** The same audit log, counting each event once it is on disk. */
-  observeAudit(audit: AuditLog): AuditLog {
-    return {
-      record: async (event) => {
-        await audit.record(event);
-        this.observeEvent(event);
-      },
-      query: (filter) => audit.query(filter),
-      writable: () => audit.writable(),
-      openIntents: () => audit.openIntents(),
-      onRecovered: (listener) => audit.onRecovered(listener),
-      verify: () => audit.verify(),
-      close: () => audit.close(),
-    };
   }
 
   async exposition(): Promise<{ contentType: string; text: string }> {

@@ -2,15 +2,17 @@
 // at once (4xx, or 429 when no queue place is free), then the run is recorded as queued, on disk,
 // before the 202. One file per run under <data_dir>/runs/, rewritten atomically at each step
 // (queued -> running -> the run's result, then the callback's delivery), kept runs.retention_ms
-// after it ended. A run that was queued or running when the service stopped can never finish: the
-// next start records it as failed (ServiceRestarted), audits it and delivers its callback.
+// after it ended. A run refused before the 202 is audited as a synchronous run's refusal is (one
+// `run` event with the error code); an accepted one by the run service when it ends. A run that was
+// queued or running when the service stopped can never finish: the next start records it as failed
+// (ServiceRestarted), audits it and delivers its callback.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'winston';
 import type { Actor } from '../auth/index.js';
 import { hasRole } from '../auth/index.js';
-import type { AuditLog } from '../audit/index.js';
+import type { Auditor } from '../audit/index.js';
 import type { Limits } from '../config/index.js';
 import type { Contract } from '../contracts/index.js';
 import { writeFileAtomic } from '../durable/index.js';
@@ -33,6 +35,8 @@ interface AsyncRunRecord {
   run_id: string;
   status: RunState | RunResponse['status'];
   actor: string | null;
+  /** The submitting request (absent in records written before it was kept). */
+  request_id?: string;
   skill: { name: string; version: string };
   created_at: string;
   updated_at: string;
@@ -47,7 +51,7 @@ export interface AsyncRunsDeps {
   dataDir: string;
   runs: RunService;
   admission: Admission;
-  audit: Pick<AuditLog, 'record'>;
+  auditor: Pick<Auditor, 'action' | 'refuse' | 'assertWritable'>;
   callbacks: CallbackTarget;
   retentionMs: number;
   logger: Logger;
@@ -101,7 +105,18 @@ export class AsyncRuns {
   }
 
   async submit(request: Contract<'async_run.json'>, call: CallContext): Promise<Contract<'run_accepted.json'>> {
+    try {
+      return await this.accept(request, call);
+    } catch (error) {
+      // Refused before the 202 (404, 409, 400, 422, 429, or the record could not be written): the run's one line.
+      return this.deps.auditor.refuse('run', call, { skill: request.skill, version: request.version ?? null, details: {} }, error);
+    }
+  }
+
+  private async accept(request: Contract<'async_run.json'>, call: CallContext): Promise<Contract<'run_accepted.json'>> {
     const { runs, admission } = this.deps;
+    // The run is audited when it ends: a log that cannot be written refuses it now, not after the 202.
+    await this.deps.auditor.assertWritable();
     const { callback_url, ...runRequest } = request;
     if (callback_url !== undefined) await this.deps.callbacks.resolve(callback_url);
     const prepared = await runs.prepare(runRequest);
@@ -109,7 +124,7 @@ export class AsyncRuns {
     const admitted = admission.enter();
     const now = new Date().toISOString();
     const record: AsyncRunRecord = {
-      run_id: randomUUID(), status: 'queued', actor: call.actor?.id ?? null,
+      run_id: randomUUID(), status: 'queued', actor: call.actor?.id ?? null, request_id: call.requestId,
       skill: { name: prepared.skill.record.name, version: prepared.skill.record.version },
       created_at: now, updated_at: now, limits: prepared.limits, review: prepared.review,
       ...(callback_url !== undefined ? { callback: { url: callback_url, secret: randomBytes(32).toString('hex'), state: 'pending', attempts: 0, last_error: null } } : {}),
@@ -153,10 +168,12 @@ export class AsyncRuns {
       `the service stopped (a crash or a restart) while this run was ${record.status}; it did not finish and was not retried. Submit it again.`);
     const ended: AsyncRunRecord = { ...record, status: 'failed', result };
     await this.save(ended);
-    await this.deps.audit.record({
-      event: 'run', actor: record.actor, request_id: null, skill: record.skill.name, version: record.skill.version,
-      decision: record.review.decision, outcome: 'failed', duration_ms: 0, details: { run_id: record.run_id, error: RESTARTED, was: record.status },
-    });
+    // The run's one line, which the stop kept its own action from writing.
+    const call = { actor: record.actor === null ? null : { id: record.actor }, requestId: record.request_id ?? null };
+    await this.deps.auditor.action('run', call, {
+      skill: record.skill.name, version: record.skill.version, decision: record.review.decision,
+      details: { run_id: record.run_id, error: RESTARTED, was: record.status },
+    }, async () => ({ outcome: 'failed' }));
     if (ended.callback) this.track(this.deliver(ended));
   }
 

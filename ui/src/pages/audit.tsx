@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { get, query } from '../api';
 import { ErrorMessage, Loading, Time, useLoad } from '../common';
 import { href, navigate } from '../route';
-import type { AuditEntry, ChainReport } from '../types';
+import type { AuditEvents, ChainReport } from '../types';
 
 const PAGE_SIZE = 50;
 const FILTERS = ['actor', 'event', 'skill', 'since', 'until'] as const;
@@ -48,7 +48,7 @@ export function AuditPage({ params }: { params: URLSearchParams }) {
   const before = params.get('before') ?? '';
   const [draft, setDraft] = useState(filters);
   const events = useLoad(
-    () => get<{ events: AuditEntry[] }>(`/v1/audit${query({ ...filters, since: instant(filters.since), until: instant(filters.until), before, limit: PAGE_SIZE })}`),
+    () => get<AuditEvents>(`/v1/audit${query({ ...filters, since: instant(filters.since), until: instant(filters.until), before, limit: PAGE_SIZE })}`),
     [params.toString()],
   );
   const apply = (event: Event) => {

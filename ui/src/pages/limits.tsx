@@ -1,5 +1,6 @@
-// Limits: the admin's defaults and maxima, concurrency and queue, checked here against the same
-// contracts the service checks (contracts/limits.json, limit_policy.json) before PUT /v1/admin/limits.
+// Limits: the admin's defaults and maxima, concurrency, queue and queue timeout, checked here
+// against the same contracts the service checks (contracts/limits.json, limit_policy.json) before
+// PUT /v1/admin/limits.
 import { useEffect, useState } from 'preact/hooks';
 import limitsContract from '../../../contracts/limits.json';
 import policyContract from '../../../contracts/limit_policy.json';
@@ -16,7 +17,7 @@ interface Bounds {
 }
 
 const LIMIT_BOUNDS = limitsContract.properties as Record<keyof Limits, Bounds>;
-const POLICY_BOUNDS = policyContract.properties as unknown as Record<'concurrency' | 'queue', Bounds>;
+const POLICY_BOUNDS = policyContract.properties as unknown as Record<'concurrency' | 'queue' | 'queue_timeout_ms', Bounds>;
 const LIMIT_NAMES = Object.keys(LIMIT_BOUNDS) as Array<keyof Limits>;
 
 /** The problem with one value under its contract's bounds, or null. */
@@ -33,7 +34,11 @@ function boundsProblem(label: string, text: string, bounds: Bounds): string | nu
 type Form = Record<string, string>;
 
 function formOf(policy: LimitPolicy): Form {
-  const form: Form = { concurrency: String(policy.concurrency), queue: String(policy.queue) };
+  const form: Form = {
+    concurrency: String(policy.concurrency),
+    queue: String(policy.queue),
+    queue_timeout_ms: policy.queue_timeout_ms === undefined ? '' : String(policy.queue_timeout_ms),
+  };
   for (const name of LIMIT_NAMES) {
     form[`defaults.${name}`] = String(policy.defaults[name]);
     form[`max.${name}`] = String(policy.max[name]);
@@ -56,12 +61,21 @@ function problemsOf(form: Form): Record<string, string> {
     const problem = boundsProblem(name, form[name] ?? '', POLICY_BOUNDS[name]);
     if (problem) problems[name] = problem;
   }
+  // Optional in the policy: left empty, the service's default applies.
+  const queueTimeout = form.queue_timeout_ms ?? '';
+  const queueTimeoutProblem = queueTimeout.trim() === '' ? null : boundsProblem('queue_timeout_ms', queueTimeout, POLICY_BOUNDS.queue_timeout_ms);
+  if (queueTimeoutProblem) problems.queue_timeout_ms = queueTimeoutProblem;
   return problems;
 }
 
 function policyOf(form: Form): LimitPolicy {
-  const group = (prefix: string) => Object.fromEntries(LIMIT_NAMES.map((name) => [name, Number(form[`${prefix}.${name}`])])) as unknown as Limits;
-  return { defaults: group('defaults'), max: group('max'), concurrency: Number(form.concurrency), queue: Number(form.queue) };
+  const group = (prefix: string): Limits => {
+    const value = (name: keyof Limits) => Number(form[`${prefix}.${name}`]);
+    return { timeout_ms: value('timeout_ms'), memory_mb: value('memory_mb'), cpus: value('cpus'), pids: value('pids'), output_bytes: value('output_bytes') };
+  };
+  const policy: LimitPolicy = { defaults: group('defaults'), max: group('max'), concurrency: Number(form.concurrency), queue: Number(form.queue) };
+  if (form.queue_timeout_ms?.trim()) policy.queue_timeout_ms = Number(form.queue_timeout_ms);
+  return policy;
 }
 
 function NumberField({ name, label, context, form, problems, onChange }: { name: string; label: string; context?: string; form: Form; problems: Record<string, string>; onChange: (name: string, value: string) => void }) {
@@ -125,6 +139,7 @@ export function LimitsPage() {
             <legend>Admission</legend>
             <NumberField name="concurrency" label="concurrency (runs at once)" form={form} problems={shownProblems} onChange={change} />
             <NumberField name="queue" label="queue (runs waiting)" form={form} problems={shownProblems} onChange={change} />
+            <NumberField name="queue_timeout_ms" label="queue_timeout_ms (longest wait for a slot)" form={form} problems={shownProblems} onChange={change} />
           </fieldset>
         </div>
         <button type="submit">Save limits</button>

@@ -3,7 +3,7 @@
 import { useEffect } from 'preact/hooks';
 import { get, query } from '../api';
 import { ErrorMessage, Loading, useLoad } from '../common';
-import type { AuditEntry, ServiceStatus } from '../types';
+import type { AuditEntry, AuditEvents, ServiceStatus } from '../types';
 
 const MINUTES = 30;
 const MAX_PAGES = 5;
@@ -16,7 +16,7 @@ async function recentRuns(now: number): Promise<AuditEntry[]> {
   const runs: AuditEntry[] = [];
   let before: number | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const { events } = await get<{ events: AuditEntry[] }>(`/v1/audit${query({ event: 'run', since, before, limit: 1000 })}`);
+    const { events } = await get<AuditEvents>(`/v1/audit${query({ event: 'run', since, before, limit: 1000 })}`);
     runs.push(...events);
     if (events.length < 1000) break;
     before = events[events.length - 1]!.seq;

@@ -6,7 +6,7 @@ import { get, post } from '../api';
 import { CodeFiles } from '../code';
 import { ErrorMessage, Loading, Time, useLoad } from '../common';
 import { href, navigate } from '../route';
-import type { LimitPolicy, PendingReview, SkillDetail } from '../types';
+import type { LimitPolicy, PendingReview, PendingReviews, ReviewDecision, ReviewOutcome, SkillDetail } from '../types';
 import { ManifestView } from './manifest';
 
 function Decide({ id, network, onDecided }: { id: string; network: string[]; onDecided: (message: string) => void }) {
@@ -21,8 +21,8 @@ function Decide({ id, network, onDecided }: { id: string; network: string[]; onD
     setBusy(true);
     try {
       // An approval names the origins shown here: if the skill asks for others by now, the service refuses (409).
-      const body = verdict === 'approve' ? { reason: reason.trim(), network } : { reason: reason.trim() };
-      const answer = await post<{ skill: { status: string } }>(`/v1/reviews/${encodeURIComponent(id)}/${verdict}`, body);
+      const body: ReviewDecision = verdict === 'approve' ? { reason: reason.trim(), network } : { reason: reason.trim() };
+      const answer = await post<ReviewOutcome>(`/v1/reviews/${encodeURIComponent(id)}/${verdict}`, body);
       onDecided(`${id} ${verdict === 'approve' ? 'approved' : 'rejected'}: now ${answer.skill.status}.`);
     } catch (thrown) {
       setError(thrown as Error);
@@ -78,7 +78,7 @@ function ReviewDetail({ pending, onDecided }: { pending: PendingReview; onDecide
 }
 
 export function ReviewsPage({ id }: { id: string | null }) {
-  const queue = useLoad(() => get<{ reviews: PendingReview[] }>('/v1/reviews'), []);
+  const queue = useLoad(() => get<PendingReviews>('/v1/reviews'), []);
   const [message, setMessage] = useState('');
   const reviews = queue.data?.reviews ?? [];
   const selected = reviews.find((r) => r.id === id) ?? (id === null ? reviews[0] : undefined);

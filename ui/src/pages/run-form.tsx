@@ -2,9 +2,9 @@
 // checkbox, choice, or JSON for nested values), or one JSON field when the schema says no more. The
 // run streams (NDJSON): log lines appear as the skill writes them, the result below.
 import { useState } from 'preact/hooks';
-import { runStreaming, type StreamLine } from '../api';
+import { runStreaming } from '../api';
 import { ErrorMessage, Json } from '../common';
-import type { JsonSchema } from '../types';
+import type { InputSchema, RunEvent } from '../types';
 
 type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'choice' | 'json';
 
@@ -12,10 +12,20 @@ interface Field {
   name: string;
   kind: FieldKind;
   required: boolean;
-  schema: JsonSchema;
+  /** The property's description, or what to type. */
+  hint?: string;
+  /** The values of a choice (the property's enum). */
+  options: unknown[];
 }
 
-function kindOf(schema: JsonSchema): FieldKind {
+type RunResult = Extract<RunEvent, { type: 'result' }>;
+
+/** A JSON Schema object; an author's schema may also hold true or false where a schema goes. */
+function isSchemaObject(value: unknown): value is InputSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(schema: InputSchema): FieldKind {
   if (Array.isArray(schema.enum)) return 'choice';
   switch (schema.type) {
     case 'string': return 'text';
@@ -26,12 +36,21 @@ function kindOf(schema: JsonSchema): FieldKind {
   }
 }
 
-/** The fields of an object schema with properties, or null when the input is better typed as JSON. */
-function fieldsOf(schema: JsonSchema | undefined): Field[] | null {
-  if (!schema || schema.type !== 'object' || !schema.properties) return null;
-  const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties).map(([name, property]) => ({ name, kind: kindOf(property), required: required.has(name), schema: property }));
+function fieldOf(name: string, property: unknown, required: boolean): Field {
+  const schema = isSchemaObject(property) ? property : {};
+  const kind = kindOf(schema);
+  const description = typeof schema.description === 'string' ? schema.description : undefined;
+  return { name, kind, required, hint: description ?? (kind === 'json' ? 'JSON' : undefined), options: Array.isArray(schema.enum) ? schema.enum : [] };
 }
+
+/** The fields of an object schema with properties, or null when the input is better typed as JSON. */
+function fieldsOf(schema: InputSchema | undefined): Field[] | null {
+  if (!schema || schema.type !== 'object' || !isSchemaObject(schema.properties)) return null;
+  const required = new Set(Array.isArray(schema.required) ? schema.required : []);
+  return Object.entries(schema.properties).map(([name, property]) => fieldOf(name, property, required.has(name)));
+}
+
+const JSON_INPUT: Field = { name: 'input', kind: 'json', required: true, hint: 'The input, as JSON', options: [] };
 
 function valueOf(field: Field, text: string): unknown {
   switch (field.kind) {
@@ -43,7 +62,7 @@ function valueOf(field: Field, text: string): unknown {
       return number;
     }
     case 'boolean': return text === 'true';
-    case 'choice': return field.schema.enum![Number(text)];
+    case 'choice': return field.options[Number(text)];
     case 'json':
       try {
         return JSON.parse(text);
@@ -55,7 +74,7 @@ function valueOf(field: Field, text: string): unknown {
 
 function FieldInput({ field, value, onChange }: { field: Field; value: string; onChange: (value: string) => void }) {
   const id = `input-${field.name}`;
-  const hint = field.schema.description ?? (field.kind === 'json' ? 'JSON' : undefined);
+  const hint = field.hint;
   const described = hint ? `${id}-hint` : undefined;
   const label = <label for={id}>{field.name}{field.required ? ' (required)' : ''}</label>;
   let control;
@@ -65,7 +84,7 @@ function FieldInput({ field, value, onChange }: { field: Field; value: string; o
     control = (
       <select id={id} required={field.required} value={value} onChange={(e) => onChange(e.currentTarget.value)} aria-describedby={described}>
         <option value="">—</option>
-        {field.schema.enum!.map((option, i) => <option key={i} value={String(i)}>{JSON.stringify(option)}</option>)}
+        {field.options.map((option, i) => <option key={i} value={String(i)}>{JSON.stringify(option)}</option>)}
       </select>
     );
   } else if (field.kind === 'json') {
@@ -86,16 +105,16 @@ function FieldInput({ field, value, onChange }: { field: Field; value: string; o
   );
 }
 
-export function RunForm({ name, version, schema }: { name: string; version: string; schema: JsonSchema | undefined }) {
+export function RunForm({ name, version, schema }: { name: string; version: string; schema: InputSchema | undefined }) {
   const fields = fieldsOf(schema);
   const [values, setValues] = useState<Record<string, string>>({});
   const [logs, setLogs] = useState<Array<{ stream: string; data: string }>>([]);
-  const [result, setResult] = useState<Record<string, unknown> | null>(null);
+  const [result, setResult] = useState<RunResult | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [running, setRunning] = useState(false);
 
   const input = (): unknown => {
-    if (!fields) return valueOf({ name: 'input', kind: 'json', required: true, schema: {} }, values.input ?? '{}');
+    if (!fields) return valueOf(JSON_INPUT, values.input ?? '{}');
     const object: Record<string, unknown> = {};
     for (const field of fields) {
       const text = values[field.name] ?? '';
@@ -112,10 +131,10 @@ export function RunForm({ name, version, schema }: { name: string; version: stri
     setError(null);
     setRunning(true);
     try {
-      await runStreaming({ skill: name, version, input: input() }, (line: StreamLine) => {
-        if (line.type === 'log') setLogs((all) => [...all, { stream: line.stream ?? 'stdout', data: line.data ?? '' }]);
+      await runStreaming({ skill: name, version, input: input() }, (line) => {
+        if (line.type === 'log') setLogs((all) => [...all, { stream: line.stream, data: line.data }]);
         else if (line.type === 'result') setResult(line);
-        else setError(new Error(String((line as { error?: { message?: string } }).error?.message ?? 'the run failed')));
+        else setError(new Error(line.error.message));
       });
     } catch (thrown) {
       setError(thrown as Error);
@@ -131,7 +150,7 @@ export function RunForm({ name, version, schema }: { name: string; version: stri
       <form onSubmit={submit}>
         {fields
           ? fields.map((field) => <FieldInput key={field.name} field={field} value={values[field.name] ?? ''} onChange={set(field.name)} />)
-          : <FieldInput field={{ name: 'input', kind: 'json', required: true, schema: { description: 'The input, as JSON' } }} value={values.input ?? '{}'} onChange={set('input')} />}
+          : <FieldInput field={JSON_INPUT} value={values.input ?? '{}'} onChange={set('input')} />}
         <button type="submit" disabled={running}>{running ? 'Running…' : 'Run'}</button>
       </form>
       <ErrorMessage error={error} />
@@ -142,7 +161,7 @@ export function RunForm({ name, version, schema }: { name: string; version: stri
       </pre>
       {result && (
         <div class="run-result" role="status">
-          <h3>Result: <span class={`badge run-${String(result.status)}`}>{String(result.status)}</span> <span class="muted">in {String(result.duration_ms)} ms</span></h3>
+          <h3>Result: <span class={`badge run-${result.status}`}>{result.status}</span> <span class="muted">in {result.duration_ms} ms</span></h3>
           <Json value={result.result} label="Result" />
           {result.error !== null && <Json value={result.error} label="Error" />}
         </div>

@@ -5,7 +5,7 @@ import { get, post, query } from '../api';
 import { CodeFiles, FindingNote } from '../code';
 import { ErrorMessage, Loading, StatusBadge, Time, useLoad } from '../common';
 import { href, navigate } from '../route';
-import type { AuditEntry, SkillDetail, SkillSummary, SkillVersion } from '../types';
+import type { AuditEvents, SkillDetail, SkillList, SkillVersion } from '../types';
 import { ManifestView } from './manifest';
 import { RunForm } from './run-form';
 
@@ -25,7 +25,7 @@ function Filter({ id, label, value, options, onChange }: { id: string; label: st
 }
 
 export function SkillsPage({ params }: { params: URLSearchParams }) {
-  const list = useLoad(() => get<{ skills: SkillSummary[] }>('/v1/skills'), []);
+  const list = useLoad(() => get<SkillList>('/v1/skills'), []);
   const filter = { status: params.get('status') ?? '', origin: params.get('origin') ?? '', tag: params.get('tag') ?? '' };
   const setFilter = (name: keyof typeof filter) => (value: string) => navigate(href('skills', null, { ...filter, [name]: value }));
   const skills = list.data?.skills ?? [];
@@ -67,7 +67,7 @@ export function SkillsPage({ params }: { params: URLSearchParams }) {
 }
 
 function LastRuns({ name }: { name: string }) {
-  const runs = useLoad(() => get<{ events: AuditEntry[] }>(`/v1/audit${query({ skill: name, event: 'run', limit: 10 })}`), [name]);
+  const runs = useLoad(() => get<AuditEvents>(`/v1/audit${query({ skill: name, event: 'run', limit: 10 })}`), [name]);
   return (
     <section aria-labelledby="runs-heading">
       <h2 id="runs-heading">Last runs</h2>
