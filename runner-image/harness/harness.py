@@ -189,12 +189,10 @@ def main():
     skill.end_group()
     elapsed_ms = round((time.monotonic() - started) * 1000)
     status = skill.exit_status()
-    exit_code = None
     if message is None:
         answer = skill_process.encode_frame({'ok': False, 'timeout': True, 'error': {
             'type': 'Timeout', 'message': f'the skill ran longer than its limit of {job["timeout_ms"]} ms '
                                           'and was killed'}}), False
-        exit_code = 128 + signal.SIGKILL  # as the skill's process ended
     else:
         answer = frame_for(message, status)
     if answer is None:
@@ -205,7 +203,8 @@ def main():
     # The end mark carries the skill's run time on this clock, which a busy service cannot stretch.
     write_all(err_fd, END_MARKER + nonce.encode('ascii') + b' ' + str(elapsed_ms).encode('ascii') + b'\n')
     write_all(out_fd, FRAME_MARKER + nonce.encode('ascii') + b' ' + frame.encode('ascii') + b'\n')
-    os._exit(exit_code if exit_code is not None else 0 if ok else 1)
+    # After a Timeout frame, 137: the skill's processes ended as the SIGKILL above ended them.
+    os._exit(128 + signal.SIGKILL if message is None else 0 if ok else 1)
 
 
 if __name__ == '__main__':

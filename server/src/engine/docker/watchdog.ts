@@ -1,8 +1,9 @@
-// The orphan watchdog: a small process the service starts beside itself (OrphanWatchdog in
-// backend.ts), holding a pipe from it. When the pipe closes without a word — the service was
+// The orphan watchdog: a small process the service starts beside itself (DockerBackend's
+// startWatchdog, for `npm start`), holding a pipe from it. When the pipe closes — the service was
 // SIGKILLed, or crashed — it removes every container still labelled with the service's instance:
 // the ones a run or the pool had, and the ones created but never started, which no harness clock
-// can end. A service that stops cleanly removes its containers itself and then ends the watchdog.
+// can end. A service that stops cleanly removes its containers itself and then kills the watchdog,
+// so the pipe never closes on a watchdog that has work to do.
 // It imports nothing of the service, so it stays small.
 //
 // argv: <engine socket> <label filter, key=value>
