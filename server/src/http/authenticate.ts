@@ -101,11 +101,7 @@ export function auditRefusals(auditor: Auditor): ErrorRequestHandler {
     if (!(refused || throttled) || (throttled && !thrown.first)) return next(thrown);
     const reason = throttled ? 'too many failed authentications' : thrown.code === 'forbidden' ? `role ${actor?.role ?? 'none'} is too low` : refusalReason(req);
     const details = { reason, method: req.method, path: req.path.slice(0, 256), remote_address: req.socket.remoteAddress ?? null };
-    try {
-      await auditor.refuse('auth.refused', { actor, requestId }, { details }, thrown);
-    } catch (error) {
-      // The refusal itself, or 503 when the audit log cannot take it (fail closed).
-      next(error);
-    }
+    // refuse() always rejects: with the refusal itself, or 503 when the audit log cannot take it (fail closed).
+    await auditor.refuse('auth.refused', { actor, requestId }, { details }, thrown).catch(next);
   };
 }

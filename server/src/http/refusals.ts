@@ -36,11 +36,7 @@ export function auditInputRefusals(auditor: Auditor, match: (method: string, pat
       reason: refusal.message.slice(0, MAX_TEXT),
       schema_paths: refusal instanceof ContractViolation ? refusal.schemaPaths.slice(0, MAX_AUDITED_PROBLEMS).map((p) => p.slice(0, MAX_TEXT)) : [],
     };
-    try {
-      await auditor.refuse(REQUEST_REFUSED_EVENT, { actor, requestId }, { details }, refusal);
-    } catch (error) {
-      // The refusal itself, or 503 when the audit log cannot take it (fail closed).
-      next(error);
-    }
+    // refuse() always rejects: with the refusal itself, or 503 when the audit log cannot take it (fail closed).
+    await auditor.refuse(REQUEST_REFUSED_EVENT, { actor, requestId }, { details }, refusal).catch(next);
   };
 }
